@@ -1,0 +1,1 @@
+"""Outcome engine for ketamine and esketamine clinics: store, importer, outcomes, reports."""

@@ -1,0 +1,180 @@
+"""The command line: python -m analysis import | demo | report."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from analysis import store
+
+EXIT_OK, EXIT_REFUSED = 0, 2
+MAX_PROBLEMS_SHOWN = 200
+
+DESCRIPTION = """\
+Outcome tools for ketamine and esketamine clinics.
+
+  import   load clinic exports (CSV or .xlsx, layout A tables or a layout B session log)
+  demo     build the synthetic demo clinic in a store
+  report   the quarterly outcomes report (JSON, CSV, XLSX or HTML)
+
+The store is --db PATH, else $OUTCOMES_DB, else data/outcomes.duckdb.
+Run `python -m analysis COMMAND --help` for the options of a command."""
+
+IMPORT_EPILOG = """\
+Layout A: up to three tables, each a CSV file or a sheet of one .xlsx workbook; the kind of
+each is told by its header:
+  patients     patient_id[, age_band, sex, primary_condition, site, clinician_id]
+  sessions     patient_id, session_date, modality[, dose_mg, site, clinician_id]
+  assessments  patient_id, assessment_date, instrument, item_1..item_9 and/or total
+Layout B: a session log, one row per session with the scores taken before it:
+  patient_id, session_date, modality, phq9_total, gad7_total[, phq9_item_1..9, gad7_item_1..7,
+  dose_mg, site, clinician_id]
+Dates are YYYY-MM-DD (Excel date cells are fine). Templates and examples: data/templates,
+data/examples.
+
+Every row is checked. With any problem nothing is imported, and every problem is listed as
+file, row (as your spreadsheet numbers it), column, value and reason. Importing the same file
+again changes nothing. Columns that identify a person (names, dates of birth, SSN, MRN,
+email, phone, address, ZIP) are refused: remove them or name them in --drop-columns.
+
+Exit status: 0 imported, 2 refused (nothing changed).
+
+Examples:
+  python -m analysis import --db data/clinic.duckdb sessions.csv assessments.csv
+  python -m analysis import --db data/clinic.duckdb clinic.xlsx --drop-columns first_name,dob
+  python -m analysis import --db data/clinic.duckdb log.csv --skip-invalid"""
+
+
+def _store_path(argument: str | None) -> Path:
+    return Path(argument).expanduser() if argument else store.db_path_from_env()
+
+
+def _print_progress(fraction: float, message: str) -> None:
+    print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from analysis import importer
+
+    drop = [c.strip() for c in (args.drop_columns or "").split(",") if c.strip()]
+    started = time.perf_counter()
+    with store.opened(_store_path(args.db)) as con:
+        result = importer.import_files(
+            con, args.files, skip_invalid=args.skip_invalid, drop_columns=drop,
+            progress=None if args.quiet else _print_progress,
+        )
+    shown = result.problems[:MAX_PROBLEMS_SHOWN]
+    heading = "Problems" if result.refused else "Rows set aside in quarantine"
+    if shown:
+        print(f"{heading}:", file=sys.stderr)
+        for problem in shown:
+            print(f"  {problem.sentence()}", file=sys.stderr)
+        if len(result.problems) > len(shown):
+            print(f"  … and {len(result.problems) - len(shown)} more; write them all with --problems FILE.", file=sys.stderr)
+    if args.problems and result.problems:
+        result.problems_frame().to_csv(args.problems, index=False)
+        print(f"All {len(result.problems)} problems written to {args.problems}.", file=sys.stderr)
+    if result.refused:
+        print(result.summary_line(), file=sys.stderr)
+        if not args.skip_invalid and any(p.row is not None for p in result.problems):
+            print("Fix the rows above, or load the valid rows with --skip-invalid (the rest go to quarantine).", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"{result.summary_line()} ({time.perf_counter() - started:.1f} s)")
+    return EXIT_OK
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from analysis import demo_store
+
+    path = _store_path(args.db)
+    summary = demo_store.build(path, n_patients=args.patients, seed=args.seed, end_date=args.end_date)
+    print(summary)
+    return EXIT_OK
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from analysis import report_export
+
+    return report_export.run_cli(args)
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    importing = commands.add_parser("import", help="load clinic exports into the store",
+                                    description="Load clinic exports into the store, all or nothing.",
+                                    epilog=IMPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    importing.add_argument("files", nargs="+", metavar="FILE", help="CSV or .xlsx files to import together")
+    importing.add_argument("--db", metavar="PATH", help="the store (default: $OUTCOMES_DB or data/outcomes.duckdb)")
+    importing.add_argument("--skip-invalid", action="store_true",
+                           help="load the valid rows and keep invalid ones, with reasons, in quarantine")
+    importing.add_argument("--drop-columns", metavar="C1,C2",
+                           help="columns to leave out before checking (e.g. identifying columns)")
+    importing.add_argument("--problems", metavar="FILE", help="also write every problem to this CSV file")
+    importing.add_argument("--quiet", action="store_true", help="no progress lines")
+    importing.set_defaults(run=_run_import)
+
+    demo = commands.add_parser("demo", help="build the synthetic demo clinic",
+                               description="Build a deterministic synthetic clinic (no real patients) in a store.")
+    demo.add_argument("--db", metavar="PATH", help="the store to fill (default: $OUTCOMES_DB or data/outcomes.duckdb)")
+    demo.add_argument("--patients", type=_positive, default=400, metavar="N", help="number of patients (default 400)")
+    demo.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    demo.add_argument("--end-date", type=_date, metavar="YYYY-MM-DD", help="last day of demo data (default today)")
+    demo.set_defaults(run=_run_demo)
+
+    reporting = commands.add_parser(
+        "report", help="the quarterly outcomes report",
+        description="The quarterly cohort report (OUTCOMES.md §6-7). Small counts (1-10) are suppressed "
+                    "unless --no-suppress is given for internal use.",
+        epilog="Examples:\n  python -m analysis report --quarter 2026Q1 --format html --out q1.html\n"
+               "  python -m analysis report --quarter all --format json --no-suppress",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    reporting.add_argument("--db", metavar="PATH", help="the store (default: $OUTCOMES_DB or data/outcomes.duckdb)")
+    reporting.add_argument("--quarter", default="all", metavar="2026Q1|all",
+                           help="courses that started in this calendar quarter, or all (default)")
+    reporting.add_argument("--format", default="json", choices=("json", "csv", "xlsx", "html"),
+                           help="output format (default json)")
+    reporting.add_argument("--out", metavar="FILE", help="write here instead of standard output (required for xlsx)")
+    reporting.add_argument("--no-suppress", action="store_true",
+                           help="show counts of 1-10 (internal use only; the output says so)")
+    reporting.add_argument("--settings", metavar="FILE", help="settings file (default settings.toml)")
+    reporting.set_defaults(run=_run_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return EXIT_REFUSED
+    try:
+        return args.run(args)
+    except (store.StoreError, ValueError) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("Stopped; nothing was changed in the store.", file=sys.stderr)
+        return EXIT_REFUSED

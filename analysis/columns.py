@@ -1,0 +1,124 @@
+"""Column names: aliases clinics use, the kind of table a header tells, and the identifier guard."""
+from __future__ import annotations
+
+import re
+
+from analysis.instruments import INSTRUMENTS
+
+PATIENT_COLUMNS = ("patient_id", "age_band", "sex", "primary_condition", "site", "clinician_id")
+SESSION_COLUMNS = ("patient_id", "session_date", "modality", "dose_mg", "site", "clinician_id")
+ITEM_COLUMNS = tuple(f"item_{k}" for k in range(1, 10))
+ASSESSMENT_COLUMNS = ("patient_id", "assessment_date", "instrument") + ITEM_COLUMNS + ("total",)
+LOG_SCORE_COLUMNS = tuple(
+    column
+    for instrument in INSTRUMENTS.values()
+    for column in (
+        f"{instrument.log_prefix}_total",
+        *(f"{instrument.log_prefix}_item_{k}" for k in range(1, instrument.n_items + 1)),
+    )
+)
+# The session log may also carry patient attributes, so one sheet can describe a clinic.
+SESSION_LOG_COLUMNS = SESSION_COLUMNS + ("age_band", "sex", "primary_condition") + LOG_SCORE_COLUMNS
+
+REQUIRED = {
+    "patients": ("patient_id",),
+    "sessions": ("patient_id", "session_date", "modality"),
+    "assessments": ("patient_id", "assessment_date", "instrument"),
+    "session_log": ("patient_id", "session_date", "modality"),
+}
+ALLOWED = {
+    "patients": PATIENT_COLUMNS,
+    "sessions": SESSION_COLUMNS,
+    "assessments": ASSESSMENT_COLUMNS,
+    "session_log": SESSION_LOG_COLUMNS,
+}
+KIND_NAMES = {
+    "patients": "patients table",
+    "sessions": "sessions table",
+    "assessments": "assessments table",
+    "session_log": "session log (layout B)",
+}
+
+_ALIASES = {
+    "patient_id": ("patient", "patientid", "pseudonym", "patient_pseudonym", "subject_id", "record_id", "study_id", "client_id"),
+    "session_date": ("treatment_date", "visit_date", "date_of_session", "session", "dose_date", "infusion_date"),
+    "assessment_date": ("date_completed", "score_date", "survey_date", "completed_date", "administered_date", "questionnaire_date"),
+    "instrument": ("measure", "questionnaire", "scale", "survey", "assessment"),
+    "modality": ("route", "treatment", "medication", "modality_route", "treatment_type"),
+    "dose_mg": ("dose", "dose_in_mg", "dosage", "dosage_mg", "ketamine_dose_mg"),
+    "site": ("location", "clinic", "site_id", "clinic_site"),
+    "clinician_id": ("clinician", "provider", "provider_id", "prescriber", "prescriber_id"),
+    "age_band": ("age_group", "age_range", "ageband"),
+    "sex": ("gender",),
+    "primary_condition": ("condition", "diagnosis", "primary_diagnosis", "indication"),
+    "total": ("total_score", "score", "sum", "total_sum"),
+}
+_ALIAS_TO_CANONICAL = {alias: canonical for canonical, aliases in _ALIASES.items() for alias in aliases}
+
+_INSTRUMENT_PREFIX = r"(?P<instrument>phq_?9|gad_?7)"
+_LOG_TOTAL = re.compile(rf"^{_INSTRUMENT_PREFIX}(_?(total|score|sum|summary|total_score))?$")
+_LOG_ITEM = re.compile(rf"^{_INSTRUMENT_PREFIX}_?(item|q|question)?_?(?P<number>[1-9])$")
+_ITEM = re.compile(r"^(item|q|question)_?(?P<number>[1-9])$")
+
+# Headers that identify a person. Matched on the normalised header (lower case, '_' joins words).
+_IDENTIFYING_HEADER = re.compile(
+    r"^(.*_)?("
+    r"name|names|first|firstname|first_name|last|lastname|last_name|middle|middle_name|surname|"
+    r"given_name|family_name|full_name|fullname|maiden|maiden_name|prefix|suffix|"
+    r"dob|birthdate|birth_date|date_of_birth|birthday|birthplace|deathdate|death_date|"
+    r"ssn|social_security|social_security_number|nhs_number|"
+    r"mrn|medical_record_number|medical_record|chart_number|"
+    r"email|e_mail|email_address|phone|phone_number|telephone|tel|mobile|cell|cell_phone|fax|"
+    r"address|street|street_address|address_line_1|address_line_2|addr|city|county|zip|zipcode|zip_code|"
+    r"postcode|postal_code|lat|lon|latitude|longitude|drivers|drivers_license|driver_license|passport|"
+    r"insurance_id|member_id|ip_address"
+    r")$"
+)
+_NOT_IDENTIFYING = {"site", "clinician_id", "patient_id"}
+
+_EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+_SSN = r"\d{3}-\d{2}-\d{4}"
+_PHONE = r"(?:\+?1[\s.\-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}"
+IDENTIFYING_VALUES = (
+    ("an email address", re.compile(_EMAIL)),
+    ("a US Social Security number", re.compile(rf"(?:^|\D){_SSN}(?:$|\D)")),
+    ("a phone number", re.compile(rf"(?:^|\D){_PHONE}(?:$|\D)")),
+)
+
+
+def normalise_header(header: str) -> str:
+    """'Patient ID ' -> 'patient_id'; 'PHQ-9 Total' -> 'phq_9_total'."""
+    text = re.sub(r"[^0-9a-z]+", "_", str(header).strip().lower())
+    return text.strip("_")
+
+
+def canonical_column(header: str) -> str:
+    """The canonical column a header stands for, or its normalised form when unknown."""
+    name = normalise_header(header)
+    if name in _ALIAS_TO_CANONICAL:
+        return _ALIAS_TO_CANONICAL[name]
+    if match := _ITEM.match(name):
+        return f"item_{match['number']}"
+    if match := _LOG_ITEM.match(name):
+        return f"{match['instrument'].replace('_', '')}_item_{match['number']}"
+    if match := _LOG_TOTAL.match(name):
+        return f"{match['instrument'].replace('_', '')}_total"
+    return name
+
+
+def is_identifying_header(header: str) -> bool:
+    name = normalise_header(header)
+    return name not in _NOT_IDENTIFYING and bool(_IDENTIFYING_HEADER.match(name))
+
+
+def table_kind(columns: set[str]) -> str | None:
+    """Tell the kind of table from its (canonical) header, not its file name."""
+    if "assessment_date" in columns or "instrument" in columns:
+        return "assessments"
+    if "session_date" in columns and columns & set(LOG_SCORE_COLUMNS):
+        return "session_log"
+    if "session_date" in columns or "modality" in columns:
+        return "sessions"
+    if "patient_id" in columns and columns <= set(PATIENT_COLUMNS):
+        return "patients"
+    return None

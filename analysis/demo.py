@@ -44,10 +44,15 @@ PHQ9_ITEM_WEIGHTS = np.array([1.1, 1.1, 1.2, 1.3, 0.9, 1.0, 1.0, 0.6])
 GAD7_ITEM_WEIGHTS = np.array([1.1, 1.0, 1.1, 1.0, 0.8, 1.0, 0.9])
 
 # Score model (PHQ-9 points); calibrated against the real-world series named in the docs.
-RESPONDER_SHARE = 0.66
+PHQ9_BASELINE_MEAN = 16.0
+GAD7_BASELINE_MEAN = 13.2
+RESPONDER_SHARE = 0.74
+SEVERITY_DRAG = 0.015
 # Fraction of the baseline score a course sheds by the end of induction.
 RESPONDER_IMPROVEMENT = (0.5, 1.0)
-NON_RESPONDER_IMPROVEMENT = (-0.05, 0.40)
+NON_RESPONDER_IMPROVEMENT = (-0.15, 0.30)
+GAD7_EXTRA_IMPROVEMENT = 0.05
+STOP_PARTWAY_RESPONDER = 0.05
 PHQ9_CREEP_PER_DAY = 0.10  # symptoms return as the time since the last session lengthens
 GAD7_CREEP_PER_DAY = 0.075
 ASSESSMENT_NOISE = {"PHQ-9": 1.7, "GAD-7": 1.5}
@@ -131,10 +136,15 @@ def _plan_sessions(
     induction_sessions = np.where(esketamine, 8, 6)
 
     # Roughly two in three patients respond; non-responders are the ones who stop early.
+    baseline_score = np.clip(rng.normal(PHQ9_BASELINE_MEAN, 4.6, n), 3, 27)
+    anxiety = 0.5 * (baseline_score - PHQ9_BASELINE_MEAN) + rng.normal(0, 3.0, n)
+    gad_baseline_score = np.clip(GAD7_BASELINE_MEAN + anxiety, 1, 21)
     responder = rng.random(n) < RESPONDER_SHARE
     improvement = np.where(responder, rng.uniform(*RESPONDER_IMPROVEMENT, n), rng.uniform(*NON_RESPONDER_IMPROVEMENT, n))
-    stop_after_first = np.where(responder, 0.12, 0.30)
-    stop_partway = np.where(responder, 0.07, 0.16)
+    # More severe depression improves a little less in relative terms.
+    improvement -= SEVERITY_DRAG * (baseline_score - PHQ9_BASELINE_MEAN)
+    stop_after_first = np.where(responder, 0.12, 0.36)
+    stop_partway = np.where(responder, STOP_PARTWAY_RESPONDER, 0.20)
     dropout_draw = rng.random(n)
     induction_attended = np.where(
         dropout_draw < stop_after_first,
@@ -177,9 +187,7 @@ def _plan_sessions(
     # Without maintenance sessions responders lose their response sooner.
     relapse_after_days = np.rint(rng.exponential(np.where(gets_boosters, 260.0, 110.0))).astype(np.int64)
 
-    baseline_score = np.clip(rng.normal(16.3, 4.6, n), 3, 27)
-    gad_baseline_score = np.clip(13.6 + 0.5 * (baseline_score - 16.3) + rng.normal(0, 3.0, n), 1, 21)
-    gad_improvement = np.clip(improvement + rng.normal(0, 0.10, n), -0.1, 0.97)
+    gad_improvement = np.clip(improvement + GAD7_EXTRA_IMPROVEMENT + rng.normal(0, 0.10, n), -0.1, 0.97)
 
     return {
         "patient": patient,
@@ -359,7 +367,7 @@ def _assessment_rows(rng: np.random.Generator, courses: dict[str, np.ndarray]) -
         if instrument == "PHQ-9":
             total = np.minimum(total, 27)
             # Thoughts of self-harm track severity and some patients endorse them more readily.
-            logit = -2.0 + 0.22 * (total - 16) + courses["item9_propensity"][visit_course]
+            logit = -1.85 + 0.22 * (total - 16) + courses["item9_propensity"][visit_course]
             endorsed = rng.random(n) < 1 / (1 + np.exp(-logit))
             item_9 = np.where(endorsed, np.minimum(rng.choice([1, 2, 3], n, p=[0.7, 0.22, 0.08]), total), 0)
             item_9 = np.maximum(item_9, total - 24)

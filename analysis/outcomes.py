@@ -1,0 +1,339 @@
+"""Courses, timepoints and induction outcomes (OUTCOMES.md §2-§5): DuckDB SQL, thin Python around it."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis.instruments import INSTRUMENTS
+from analysis.settings import Settings
+
+INSTRUMENT_CODES = tuple(INSTRUMENTS)
+TRAJECTORY_TIMEPOINTS = tuple(range(0, 9))
+
+
+@dataclass(frozen=True)
+class CohortFilter:
+    """The cohort a page or report looks at; empty tuples mean everyone."""
+
+    start_from: dt.date | None = None
+    start_to: dt.date | None = None
+    sites: tuple[str, ...] = ()
+    clinicians: tuple[str, ...] = ()
+    modalities: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    age_bands: tuple[str, ...] = ()
+    sexes: tuple[str, ...] = ()
+
+    def is_everyone(self) -> bool:
+        return self == CohortFilter()
+
+    def describe(self) -> str:
+        parts = []
+        if self.start_from or self.start_to:
+            parts.append(f"courses starting {self.start_from or 'any time'} to {self.start_to or 'now'}")
+        for label, values in (("site", self.sites), ("clinician", self.clinicians), ("modality", self.modalities),
+                              ("condition", self.conditions), ("age band", self.age_bands), ("sex", self.sexes)):
+            if values:
+                parts.append(f"{label}: {', '.join(values)}")
+        return "; ".join(parts) or "all courses"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Every course with its sessions, assessments and per-instrument outcomes.
+
+    Computed once per store version and settings; never mutated (the dashboard shares it).
+    """
+
+    settings: Settings
+    data_last_date: dt.date | None
+    courses: pd.DataFrame
+    sessions: pd.DataFrame
+    assessments: pd.DataFrame
+    course_outcomes: pd.DataFrame
+    boosters: pd.DataFrame
+    extras: dict = field(default_factory=dict, compare=False)
+
+    def course_ids(self, filters: CohortFilter | None) -> pd.Index:
+        return filter_courses(self.courses, filters)["course_id"]
+
+
+_SESSIONS_SQL = """
+CREATE TEMP TABLE induction_lengths AS
+    SELECT * FROM (VALUES {length_rows}) AS t(modality, induction_length);
+
+CREATE TEMP TABLE course_sessions AS
+WITH ordered AS (
+    SELECT patient_id, session_date, modality, dose_mg, site, clinician_id,
+           lag(session_date) OVER (PARTITION BY patient_id ORDER BY session_date) AS previous_date
+    FROM sessions
+), numbered AS (
+    SELECT *,
+           sum(CASE WHEN previous_date IS NULL OR session_date - previous_date > $course_gap_days THEN 1 ELSE 0 END)
+               OVER (PARTITION BY patient_id ORDER BY session_date ROWS UNBOUNDED PRECEDING) AS course_number
+    FROM ordered
+)
+SELECT patient_id, CAST(course_number AS INTEGER) AS course_number, patient_id || '#' || CAST(course_number AS INTEGER) AS course_id,
+       session_date, modality, dose_mg, site, clinician_id,
+       row_number() OVER (PARTITION BY patient_id, course_number ORDER BY session_date) AS session_number,
+       CASE WHEN session_number > 1 THEN session_date - previous_date END AS interval_days
+FROM numbered;
+
+CREATE TEMP TABLE data_end AS
+SELECT greatest((SELECT max(session_date) FROM sessions), (SELECT max(assessment_date) FROM assessments)) AS last_date;
+
+CREATE TEMP TABLE courses_tl AS
+WITH firsts AS (
+    SELECT course_id, patient_id, course_number, session_date AS start_date, modality,
+           site AS first_site, clinician_id AS first_clinician
+    FROM course_sessions WHERE session_number = 1
+), spans AS (
+    SELECT course_id, max(session_date) AS last_session_date, count(*) AS n_sessions
+    FROM course_sessions GROUP BY course_id
+), joined AS (
+    SELECT f.*, s.last_session_date, s.n_sessions, l.induction_length,
+           lead(f.start_date) OVER (PARTITION BY f.patient_id ORDER BY f.start_date) AS next_start_date
+    FROM firsts f JOIN spans s USING (course_id) JOIN induction_lengths l USING (modality)
+)
+SELECT j.course_id, j.patient_id, j.course_number, j.start_date, j.last_session_date, j.modality,
+       j.induction_length, j.n_sessions,
+       j.n_sessions >= j.induction_length AS completed_induction,
+       j.n_sessions < j.induction_length
+           AND (SELECT last_date FROM data_end) - j.last_session_date <= $in_progress_days AS in_progress,
+       (SELECT session_date FROM course_sessions cs
+        WHERE cs.course_id = j.course_id AND cs.session_number = j.induction_length) AS session_l_date,
+       j.next_start_date,
+       coalesce(j.first_site, p.site) AS site,
+       coalesce(j.first_clinician, p.clinician_id) AS clinician_id,
+       p.age_band, p.sex, p.primary_condition,
+       CAST(year(j.start_date) AS VARCHAR) || 'Q' || CAST(quarter(j.start_date) AS VARCHAR) AS start_quarter,
+       j.start_date - CAST($baseline_window_days AS INTEGER) AS window_start
+FROM joined j LEFT JOIN patients p USING (patient_id);
+
+-- Course c owns assessments from start(c) - 30 days up to start(next) - 30 days: the owner is the
+-- course with the latest window start on or before the assessment date.
+CREATE TEMP TABLE assessments_tl AS
+WITH owned AS (
+    SELECT a.patient_id, c.course_id, a.instrument, a.assessment_date, a.total, a.item9, a.total_method,
+           c.induction_length, c.session_l_date
+    FROM (SELECT * FROM assessments WHERE total IS NOT NULL) a
+    ASOF JOIN courses_tl c ON a.patient_id = c.patient_id AND a.assessment_date >= c.window_start
+)
+SELECT o.patient_id, o.course_id, o.instrument, o.assessment_date, o.total, o.item9, o.total_method,
+       coalesce(s.session_number, 0) AS timepoint,
+       -- In the induction window: t = 0..L, and for t = L no later than session L + 28 days.
+       coalesce(s.session_number, 0) < o.induction_length
+           OR (coalesce(s.session_number, 0) = o.induction_length
+               AND o.assessment_date <= o.session_l_date + $end_of_induction_window_days) AS in_induction_window
+FROM owned o
+ASOF LEFT JOIN course_sessions s ON o.course_id = s.course_id AND o.assessment_date > s.session_date;
+"""
+
+_COURSE_OUTCOMES_SQL = """
+WITH instruments AS (SELECT * FROM (VALUES {instrument_rows}) AS t(instrument, reliable_change)),
+window_latest AS (   -- the latest assessment at each timepoint of the induction window
+    SELECT * FROM assessments_tl WHERE in_induction_window
+    QUALIFY row_number() OVER (PARTITION BY course_id, instrument, timepoint ORDER BY assessment_date DESC) = 1
+), per_course AS (
+    SELECT course_id, instrument,
+           max(total) FILTER (WHERE timepoint = 0) AS baseline,
+           max(assessment_date) FILTER (WHERE timepoint = 0) AS baseline_date,
+           max(item9) FILTER (WHERE timepoint = 0) AS baseline_item9,
+           arg_max(total, assessment_date) FILTER (WHERE timepoint >= 1) AS last_post_baseline,
+           max(assessment_date) FILTER (WHERE timepoint >= 1) AS last_post_baseline_date
+    FROM window_latest GROUP BY course_id, instrument
+), end_of_induction AS (
+    SELECT w.course_id, w.instrument, w.total AS end_of_induction, w.assessment_date AS end_of_induction_date
+    FROM window_latest w JOIN courses_tl c USING (course_id)
+    WHERE w.timepoint = c.induction_length
+)
+SELECT c.course_id, i.instrument, p.baseline, p.baseline_date, p.baseline_item9,
+       p.baseline IS NOT NULL AS has_baseline,
+       coalesce(p.baseline >= $eligibility_min, false) AS eligible,
+       e.end_of_induction, e.end_of_induction_date,
+       coalesce(p.baseline >= $eligibility_min AND c.completed_induction AND e.end_of_induction IS NOT NULL, false) AS completer,
+       coalesce(p.baseline >= $eligibility_min AND NOT c.in_progress, false) AS in_itt,
+       coalesce(p.last_post_baseline, p.baseline) AS itt_endpoint,
+       p.last_post_baseline IS NULL AND p.baseline IS NOT NULL AS baseline_carried_forward,
+       i.reliable_change
+FROM courses_tl c CROSS JOIN instruments i
+LEFT JOIN per_course p ON p.course_id = c.course_id AND p.instrument = i.instrument
+LEFT JOIN end_of_induction e ON e.course_id = c.course_id AND e.instrument = i.instrument
+ORDER BY c.course_id, i.instrument
+"""
+
+_BOOSTERS_SQL = """
+SELECT b.course_id, b.patient_id, b.session_date, b.session_number, b.interval_days, b.modality,
+       i.instrument,
+       (SELECT arg_max(a.total, a.assessment_date) FROM assessments_tl a
+        WHERE a.course_id = b.course_id AND a.instrument = i.instrument
+          AND a.timepoint = b.session_number - 1
+          AND a.assessment_date BETWEEN b.session_date - $pre_booster_window_days AND b.session_date) AS pre_booster_score
+FROM course_sessions b JOIN courses_tl c USING (course_id)
+CROSS JOIN (SELECT * FROM (VALUES {instrument_names}) AS t(instrument)) i
+WHERE b.session_number > c.induction_length
+ORDER BY b.course_id, b.session_date, i.instrument
+"""
+
+
+def _values_sql(rows: list[tuple], prefix: str) -> tuple[str, dict]:
+    """A VALUES list written with named parameters (no user text is ever formatted into SQL)."""
+    parameters, parts = {}, []
+    for index, row in enumerate(rows):
+        names = []
+        for position, value in enumerate(row):
+            name = f"{prefix}_{index}_{position}"
+            parameters[name] = value
+            names.append(f"${name}")
+        parts.append(f"({', '.join(names)})")
+    return ", ".join(parts), parameters
+
+
+def _used(sql: str, parameters: dict) -> dict:
+    return {key: value for key, value in parameters.items() if f"${key}" in sql}
+
+
+def load_timeline(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> Timeline:
+    """Compute every course, timepoint and per-instrument outcome from the store, once."""
+    settings = settings or Settings()
+    cursor = con.cursor()  # temp tables live and die with this cursor
+    try:
+        length_rows, length_params = _values_sql(list(settings.induction_length), "length")
+        instrument_rows, instrument_params = _values_sql(list(settings.reliable_change), "instrument")
+        instrument_names, name_params = _values_sql([(code,) for code in INSTRUMENT_CODES], "name")
+        parameters = {
+            "course_gap_days": settings.course_gap_days,
+            "in_progress_days": settings.in_progress_days,
+            "baseline_window_days": settings.baseline_window_days,
+            "end_of_induction_window_days": settings.end_of_induction_window_days,
+            "pre_booster_window_days": settings.pre_booster_window_days,
+            "eligibility_min": settings.eligibility_min,
+            **length_params, **instrument_params, **name_params,
+        }
+        for statement in _SESSIONS_SQL.format(length_rows=length_rows).split(";\n"):
+            if statement.strip():
+                cursor.execute(statement, _used(statement, parameters))
+        last_date = cursor.execute("SELECT last_date FROM data_end").fetchall()[0][0]
+        courses = cursor.execute("SELECT * EXCLUDE (window_start) FROM courses_tl ORDER BY patient_id, course_number").df()
+        sessions = cursor.execute("""
+            SELECT s.patient_id, s.course_id, s.session_date, s.session_number,
+                   s.session_number > c.induction_length AS is_booster, s.interval_days, s.modality, s.dose_mg,
+                   s.site, s.clinician_id
+            FROM course_sessions s JOIN courses_tl c USING (course_id)
+            ORDER BY s.patient_id, s.session_date
+        """).df()
+        assessments = cursor.execute(
+            "SELECT * FROM assessments_tl ORDER BY patient_id, assessment_date, instrument").df()
+        sql = _COURSE_OUTCOMES_SQL.format(instrument_rows=instrument_rows)
+        course_outcomes = cursor.execute(sql, _used(sql, parameters)).df()
+        sql = _BOOSTERS_SQL.format(instrument_names=instrument_names)
+        boosters = cursor.execute(sql, _used(sql, parameters)).df()
+    finally:
+        cursor.close()
+
+    course_outcomes = _add_outcome_flags(course_outcomes, courses, settings)
+    return Timeline(
+        settings=settings,
+        data_last_date=last_date,
+        courses=courses,
+        sessions=sessions,
+        assessments=assessments,
+        course_outcomes=course_outcomes,
+        boosters=boosters,
+    )
+
+
+def _add_outcome_flags(outcomes: pd.DataFrame, courses: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Response, remission and reliable change: one vectorised rule each (OUTCOMES.md §4)."""
+    frame = outcomes.copy()
+    baseline = frame["baseline"].astype(float)
+    itt_endpoint = frame["itt_endpoint"].astype(float)
+    end_of_induction = frame["end_of_induction"].astype(float)
+    in_itt = frame["in_itt"].astype(bool)
+    completer = frame["completer"].astype(bool)
+    fraction, remission_max = settings.response_fraction, settings.remission_max
+    reliable = frame["reliable_change"].astype(float)
+    frame["itt_response"] = in_itt & (itt_endpoint <= fraction * baseline)
+    frame["itt_remission"] = in_itt & (itt_endpoint <= remission_max)
+    frame["completer_response"] = completer & (end_of_induction <= fraction * baseline)
+    frame["completer_remission"] = completer & (end_of_induction <= remission_max)
+    frame["reliable_improvement"] = in_itt & (baseline - itt_endpoint >= reliable)
+    frame["reliable_deterioration"] = in_itt & (itt_endpoint - baseline >= reliable)
+    frame["itt_change"] = np.where(in_itt, itt_endpoint - baseline, np.nan)
+    frame = frame.merge(courses[["course_id", "in_progress", "completed_induction"]], on="course_id", how="left")
+    frame["exclusion_reason"] = np.select(
+        [~frame["has_baseline"].astype(bool), ~frame["eligible"].astype(bool), frame["in_progress"].astype(bool)],
+        ["no baseline score", f"baseline below {settings.eligibility_min}", "induction still in progress"],
+        default="",
+    )
+    return frame.drop(columns=["in_progress", "completed_induction"])
+
+
+def filter_courses(courses: pd.DataFrame, filters: CohortFilter | None) -> pd.DataFrame:
+    """The courses in a cohort. Every metric calls this one function."""
+    if filters is None or filters.is_everyone():
+        return courses
+    keep = np.ones(len(courses), dtype=bool)
+    start = pd.to_datetime(courses["start_date"])
+    if filters.start_from:
+        keep &= (start >= pd.Timestamp(filters.start_from)).to_numpy()
+    if filters.start_to:
+        keep &= (start <= pd.Timestamp(filters.start_to)).to_numpy()
+    for column, values in (("site", filters.sites), ("clinician_id", filters.clinicians),
+                           ("modality", filters.modalities), ("primary_condition", filters.conditions),
+                           ("age_band", filters.age_bands), ("sex", filters.sexes)):
+        if values:
+            keep &= courses[column].isin(values).to_numpy()
+    return courses.loc[keep]
+
+
+def cohort(timeline: Timeline, filters: CohortFilter | None) -> Timeline:
+    """The same timeline restricted to the filtered courses."""
+    if filters is None or filters.is_everyone():
+        return timeline
+    courses = filter_courses(timeline.courses, filters)
+    ids = set(courses["course_id"])
+    return Timeline(
+        settings=timeline.settings,
+        data_last_date=timeline.data_last_date,
+        courses=courses,
+        sessions=timeline.sessions.loc[timeline.sessions["course_id"].isin(ids)],
+        assessments=timeline.assessments.loc[timeline.assessments["course_id"].isin(ids)],
+        course_outcomes=timeline.course_outcomes.loc[timeline.course_outcomes["course_id"].isin(ids)],
+        boosters=timeline.boosters.loc[timeline.boosters["course_id"].isin(ids)],
+    )
+
+
+def durability(timeline: Timeline, instrument: str = "PHQ-9", filters: CohortFilter | None = None) -> pd.DataFrame:
+    """Days from session L to loss of response, or to the last assessment (censored), per responder.
+
+    Responders are completers who responded. Loss of response is the first assessment after the
+    end-of-induction score with a total >= loss_of_response_min and above the response fraction of
+    baseline (OUTCOMES.md §5).
+    """
+    settings = timeline.settings
+    sub = cohort(timeline, filters)
+    responders = sub.course_outcomes.loc[
+        (sub.course_outcomes["instrument"] == instrument) & sub.course_outcomes["completer_response"].astype(bool),
+        ["course_id", "baseline", "end_of_induction_date"],
+    ].merge(sub.courses[["course_id", "session_l_date", "patient_id"]], on="course_id")
+    columns = ["course_id", "patient_id", "days", "lost_response", "event_date"]
+    if responders.empty:
+        return pd.DataFrame(columns=columns)
+    later = sub.assessments.loc[sub.assessments["instrument"] == instrument,
+                                ["course_id", "assessment_date", "total"]].merge(responders, on="course_id")
+    later = later.loc[pd.to_datetime(later["assessment_date"]) > pd.to_datetime(later["end_of_induction_date"])]
+    lost = later.loc[(later["total"] >= settings.loss_of_response_min)
+                     & (later["total"] > settings.response_fraction * later["baseline"])]
+    first_loss = lost.groupby("course_id")["assessment_date"].min().rename("loss_date")
+    last_seen = later.groupby("course_id")["assessment_date"].max().rename("last_date")
+    result = responders.merge(first_loss, on="course_id", how="left").merge(last_seen, on="course_id", how="left")
+    result["lost_response"] = result["loss_date"].notna()
+    result["event_date"] = result["loss_date"].where(
+        result["lost_response"], result["last_date"].where(result["last_date"].notna(), result["end_of_induction_date"]))
+    result["days"] = (pd.to_datetime(result["event_date"]) - pd.to_datetime(result["session_l_date"])).dt.days
+    return result[columns].sort_values("course_id").reset_index(drop=True)

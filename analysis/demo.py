@@ -52,7 +52,10 @@ SEVERITY_DRAG = 0.015
 RESPONDER_IMPROVEMENT = (0.5, 1.0)
 NON_RESPONDER_IMPROVEMENT = (-0.15, 0.30)
 GAD7_EXTRA_IMPROVEMENT = 0.05
-STOP_PARTWAY_RESPONDER = 0.05
+# (responder, non-responder) chances of stopping after session 1, or later in the series.
+STOP_AFTER_FIRST = (0.12, 0.36)
+STOP_PARTWAY = (0.05, 0.20)
+FOLLOW_UP_CALL_RATE = 0.35
 PHQ9_CREEP_PER_DAY = 0.10  # symptoms return as the time since the last session lengthens
 GAD7_CREEP_PER_DAY = 0.075
 ASSESSMENT_NOISE = {"PHQ-9": 1.7, "GAD-7": 1.5}
@@ -143,8 +146,8 @@ def _plan_sessions(
     improvement = np.where(responder, rng.uniform(*RESPONDER_IMPROVEMENT, n), rng.uniform(*NON_RESPONDER_IMPROVEMENT, n))
     # More severe depression improves a little less in relative terms.
     improvement -= SEVERITY_DRAG * (baseline_score - PHQ9_BASELINE_MEAN)
-    stop_after_first = np.where(responder, 0.12, 0.36)
-    stop_partway = np.where(responder, STOP_PARTWAY_RESPONDER, 0.20)
+    stop_after_first = np.where(responder, *STOP_AFTER_FIRST)
+    stop_partway = np.where(responder, *STOP_PARTWAY)
     dropout_draw = rng.random(n)
     induction_attended = np.where(
         dropout_draw < stop_after_first,
@@ -275,7 +278,7 @@ def _assessment_visits(rng: np.random.Generator, courses: dict[str, np.ndarray])
     checked_in = induction_held & (rng.random(n) < 0.8) & (check_in_day < first_booster_day)
     visits.append((all_courses[checked_in], check_in_day[checked_in]))
     # Patients who stop partway sometimes answer a follow-up call.
-    called = ~courses["completed"] & (rng.random(n) < 0.35)
+    called = ~courses["completed"] & (rng.random(n) < FOLLOW_UP_CALL_RATE)
     visits.append((all_courses[called], last_day[called] + rng.integers(3, 22, called.sum())))
     # Occasional check-ins between boosters a month or more apart.
     booster_gap = next_day - session_day[:, :-1]

@@ -337,3 +337,24 @@ def durability(timeline: Timeline, instrument: str = "PHQ-9", filters: CohortFil
         result["lost_response"], result["last_date"].where(result["last_date"].notna(), result["end_of_induction_date"]))
     result["days"] = (pd.to_datetime(result["event_date"]) - pd.to_datetime(result["session_l_date"])).dt.days
     return result[columns].sort_values("course_id").reset_index(drop=True)
+
+
+def filter_options(timeline: Timeline) -> dict[str, list]:
+    """The values each sidebar filter can take, from the courses in the store."""
+    courses = timeline.courses
+
+    def values(column: str) -> list[str]:
+        return sorted(v for v in courses[column].dropna().unique())
+
+    dates = pd.to_datetime(courses["start_date"])
+    return {
+        "sites": values("site"),
+        "clinicians": values("clinician_id"),
+        "modalities": [m for m in ("ketamine_im", "ketamine_iv", "ketamine_oral", "esketamine_nasal")
+                       if m in set(courses["modality"])],
+        "conditions": values("primary_condition"),
+        "age_bands": values("age_band"),
+        "sexes": values("sex"),
+        "first_start": dates.min().date() if len(dates) else None,
+        "last_start": dates.max().date() if len(dates) else None,
+    }

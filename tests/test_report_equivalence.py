@@ -51,7 +51,7 @@ def items_summing_to(rng, total: int, n_items: int, item9: int | None = None) ->
         items[8] = item9
     remaining = total - sum(items)
     free = [i for i in range(n_items) if not (item9 is not None and i == 8)]
-    while remaining > 0:
+    while remaining > 0 and any(items[j] < 3 for j in free):
         i = int(rng.choice([j for j in free if items[j] < 3]))
         items[i] += 1
         remaining -= 1
@@ -84,7 +84,7 @@ def assessment_row(rng, patient: str, instrument: str, day: dt.date, total: int)
         items[int(index)] = None
     row.update({ITEM_COLUMNS[i]: items[i] for i in range(spec.n_items)})
     if shape == "items_with_total":
-        row["total"] = total
+        row["total"] = sum(items)
     elif shape == "partial_with_total":
         # The prorated value itself, so both readings of §1 agree here; the reading is
         # pinned separately in test_outcomes_rules.

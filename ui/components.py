@@ -1,0 +1,210 @@
+"""Small widgets every page shares: metric tiles with n and 95% CI, the empty-state sentence, definitions."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import state
+
+# Plain-word restatements of OUTCOMES.md, one per topic; {placeholders} are the clinic's settings.
+DEFINITIONS: dict[str, str] = {
+    "courses": (
+        "**Course.** A course starts at a patient's first ketamine or esketamine session, and again at any "
+        "session more than {course_gap_days} days after the previous one. It is counted in the quarter of "
+        "its first session."
+    ),
+    "induction": (
+        "**Induction series.** The first {induction_lengths} of a course (set by the modality of the first "
+        "session). A course *completed induction* when it reached that many sessions; sessions after that "
+        "are *boosters*."
+    ),
+    "in_progress": (
+        "**In progress.** Fewer sessions than the induction length and the last session within "
+        "{in_progress_days} days of the latest date in the data. These courses are not counted as "
+        "finished and are left out of the ITT rates until they finish or stop."
+    ),
+    "active_patients": (
+        "**Active patients.** Patients with at least one session in the last {active_days} days of the "
+        "data (up to the latest session or questionnaire date in the store), whatever the filters on "
+        "course start dates."
+    ),
+    "timepoints": (
+        "**When a questionnaire counts.** A questionnaire reflects the sessions *before* its date; one filled "
+        "in on a session day is a pre-session measure. *Baseline* is the latest score in the "
+        "{baseline_window_days} days before (or on the day of) session 1. The *end-of-induction* score is the "
+        "latest one after the last induction session, at most {end_of_induction_window_days} days after it."
+    ),
+    "eligibility": (
+        "**Who counts in the rates.** Only courses whose baseline score is {eligibility_min} or more "
+        "(moderate symptoms) can respond or remit. Courses without a baseline, with a lower baseline, or "
+        "still in progress are left out, and the page says how many."
+    ),
+    "itt": (
+        "**Intention to treat (ITT).** Every eligible course that is not in progress, including those that "
+        "stopped early. Its endpoint is the latest score during the induction series; with no score after "
+        "baseline, the baseline is carried forward (counted as no change)."
+    ),
+    "completers": (
+        "**Completers.** Eligible courses that finished the induction series and have an end-of-induction "
+        "score. Completer rates are usually higher than ITT rates because those who stopped early are not in them."
+    ),
+    "response": (
+        "**Response.** The endpoint score is at most {response_percent} of the baseline score "
+        "(e.g. PHQ-9 20 → 10 or lower)."
+    ),
+    "remission": "**Remission.** The endpoint score is {remission_max} or lower (the minimal-symptom band).",
+    "reliable_change": (
+        "**Reliable improvement.** The score fell by at least {reliable_changes} points from baseline to the "
+        "ITT endpoint, a change larger than questionnaire noise. A rise of the same size is *reliable "
+        "deterioration*."
+    ),
+    "intervals": (
+        "**95% confidence intervals.** The range the clinic's true rate or mean plausibly lies in, given how "
+        "many courses were measured. Rates use the Wilson interval; means use the t interval. Small n gives "
+        "wide intervals: read the n next to every number."
+    ),
+    "item9": (
+        "**PHQ-9 item 9 (thoughts of self-harm).** An answer of 1 or more is a safety flag. *Positive at "
+        "baseline* counts courses whose baseline PHQ-9 had item 9 ≥ 1. *Resolved* means item 9 was back "
+        "to 0 on the ITT endpoint questionnaire. Questionnaires recorded as a total only have item 9 "
+        "unknown and are not counted as resolved."
+    ),
+    "trajectory": (
+        "**Mean score by session.** For each number of sessions received (0 = baseline), the mean score of "
+        "every course with a questionnaire at that point, eligible or not, finished or not; n is the number "
+        "of courses measured there, so later points may rest on fewer courses."
+    ),
+    "session_rates": (
+        "**Responding / remitting by session.** Among eligible courses with a score after that many sessions, "
+        "the share whose score was at most {response_percent} of baseline (responding) or {remission_max} or "
+        "lower (remitting). Each point has its own n."
+    ),
+    "severity": (
+        "**Severity bands.** PHQ-9: 0–4 minimal, 5–9 mild, 10–14 moderate, 15–19 moderately severe, "
+        "20–27 severe. GAD-7: 0–4 minimal, 5–9 mild, 10–14 moderate, 15–21 severe. Shaded the same way on "
+        "every chart."
+    ),
+    "boosters": (
+        "**Booster.** Any session after the induction series of a course. The *booster interval* is the number "
+        "of days since the previous session."
+    ),
+    "pre_booster": (
+        "**Pre-booster score.** The latest questionnaire in the {pre_booster_window_days} days before a "
+        "booster (the booster day included) and after the previous session."
+    ),
+    "durability": (
+        "**Durability of response.** Among completers who responded, the days from the last induction session "
+        "to the first later questionnaire with a score of {loss_of_response_min} or more *and* above "
+        "{response_percent} of baseline (loss of response). Courses that have not lost response count up to "
+        "their last questionnaire (censored). The Kaplan–Meier curve shows the share still responding over "
+        "time; the median is the time by which half have lost response."
+    ),
+    "literature": (
+        "**Published comparisons.** Real-world studies differ from this clinic in patients, dosing, schedules "
+        "and how they count (many report completers or those with follow-up only). Read them as a rough "
+        "yardstick, not a target."
+    ),
+    "suppression": (
+        "**Small numbers.** Exported reports hide counts of 1–{suppression_max} and rates built on them. "
+        "The dashboard is for internal use and shows them; be careful when sharing screenshots."
+    ),
+}
+
+
+def _setting_words() -> dict[str, str]:
+    settings = state.settings()
+    lengths = dict(settings.induction_length)
+    ketamine = sorted({length for modality, length in lengths.items() if modality.startswith("ketamine")})
+    induction_words = ", ".join(f"{n}" for n in ketamine) + " sessions for ketamine"
+    if "esketamine_nasal" in lengths:
+        induction_words += f", {lengths['esketamine_nasal']} for esketamine (Spravato)"
+    reliable = dict(settings.reliable_change)
+    return {
+        "course_gap_days": settings.course_gap_days,
+        "induction_lengths": induction_words,
+        "in_progress_days": settings.in_progress_days,
+        "active_days": ACTIVE_DAYS,
+        "baseline_window_days": settings.baseline_window_days,
+        "end_of_induction_window_days": settings.end_of_induction_window_days,
+        "eligibility_min": settings.eligibility_min,
+        "response_percent": f"{settings.response_fraction:.0%}",
+        "remission_max": settings.remission_max,
+        "reliable_changes": " or ".join(f"{points} ({code})" for code, points in reliable.items()),
+        "pre_booster_window_days": settings.pre_booster_window_days,
+        "loss_of_response_min": settings.loss_of_response_min,
+        "suppression_max": settings.suppression_max,
+    }
+
+
+# Kept in step with analysis.cohort_views.ACTIVE_WINDOW_DAYS (imported lazily to keep this module light).
+def _active_days() -> int:
+    try:
+        from analysis.cohort_views import ACTIVE_WINDOW_DAYS
+    except ImportError:
+        return 90
+    return ACTIVE_WINDOW_DAYS
+
+
+ACTIVE_DAYS = _active_days()
+
+
+def definitions_expander(topics: list[str], expanded: bool = False) -> None:
+    """'How these numbers are defined': the OUTCOMES.md rules behind this page, in plain words."""
+    unknown = [topic for topic in topics if topic not in DEFINITIONS]
+    if unknown:
+        raise ValueError(f"No definition written for {unknown}; known topics: {sorted(DEFINITIONS)}")
+    words = _setting_words()
+    with st.expander("How these numbers are defined", expanded=expanded, icon=":material/help:"):
+        for topic in topics:
+            st.markdown(DEFINITIONS[topic].format(**words))
+        st.caption(f"Settings in use: {state.settings().source}. The full contract is OUTCOMES.md.")
+
+
+def empty_state(message: str) -> None:
+    """One sentence the user can act on, in place of a chart or table that has nothing to show."""
+    st.info(message, icon=":material/info:")
+
+
+def percent(rate: float | None, digits: int = 0) -> str:
+    return "—" if rate is None else f"{rate * 100:.{digits}f}%"
+
+
+def ci_words(ci, as_percent: bool = True, digits: int = 0) -> str:
+    """'95% CI 41–58%' or '' when the interval cannot be computed."""
+    low, high = (list(ci) + [None, None])[:2] if ci is not None else (None, None)
+    if low is None or high is None:
+        return ""
+    if as_percent:
+        return f"95% CI {low * 100:.{digits}f}–{high * 100:.{digits}f}%"
+    return f"95% CI {low:.{digits}f} to {high:.{digits}f}"
+
+
+def rate_tile(label: str, successes: int | None, n: int | None, rate: float | None, ci, help: str | None = None) -> None:
+    """A rate in a bordered tile: '54%', with 'n/N courses · 95% CI' under it; '—' with a reason when n is 0."""
+    with st.container(border=True):
+        st.metric(label, percent(rate), help=help)
+        if not n:
+            st.caption("No courses to count yet")
+        else:
+            interval = ci_words(ci)
+            st.caption(f"{successes} of {n} courses" + (f" · {interval}" if interval else ""))
+
+
+def count_tile(label: str, value, help: str | None = None, caption: str | None = None) -> None:
+    """A plain count in a bordered tile (courses started, active patients)."""
+    with st.container(border=True):
+        st.metric(label, "—" if value is None else f"{value:,}" if isinstance(value, int) else value, help=help)
+        if caption:
+            st.caption(caption)
+
+
+def mean_tile(label: str, mean: float | None, n: int | None, ci, unit: str = "points", signed: bool = False,
+              help: str | None = None) -> None:
+    """A mean with its n and 95% t interval; signed=True for a change (e.g. '-7.2 points')."""
+    with st.container(border=True):
+        shown = "—" if mean is None else f"{mean:+.1f} {unit}" if signed else f"{mean:.1f} {unit}"
+        st.metric(label, shown, help=help)
+        if not n:
+            st.caption("No courses to count yet")
+        else:
+            interval = ci_words(ci, as_percent=False, digits=1)
+            st.caption(f"n = {n} courses" + (f" · {interval}" if interval else ""))

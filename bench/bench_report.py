@@ -1,0 +1,50 @@
+"""Time the full quarterly report on a 20,000-patient network (goal: at most 1 s).
+
+Usage: python bench/bench_report.py [--repeat 5]
+Measures what `python -m analysis report --quarter all --format json` does after start-up:
+open the store, compute every course and outcome, build the report, write JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from network import network_store
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    path = network_store()
+
+    from analysis import store
+    from analysis.outcomes import load_timeline
+    from analysis.report import quarterly_report
+    from analysis.report_export import to_json
+
+    timings, stages = [], []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        with store.opened(path, read_only=True) as con:
+            timeline = load_timeline(con)
+        loaded = time.perf_counter()
+        report = quarterly_report(timeline, "all", suppress=True)
+        to_json(report)
+        quarter = quarterly_report(timeline, "2026Q1", suppress=True)
+        finished = time.perf_counter()
+        timings.append(finished - started)
+        stages.append((loaded - started, finished - loaded))
+    courses = len(timeline.courses)
+    print(f"network: {courses} courses, {len(timeline.sessions)} sessions, {len(timeline.assessments)} assessments")
+    print(f"full report (open store + outcomes + 'all' report + one quarter + JSON): "
+          f"median {statistics.median(timings):.3f} s, best {min(timings):.3f} s over {args.repeat} runs")
+    print(f"  of which outcome engine {statistics.median(s[0] for s in stages):.3f} s, "
+          f"report {statistics.median(s[1] for s in stages):.3f} s")
+    print(f"goal: <= 1 s -> {'met' if statistics.median(timings) <= 1 else 'NOT met'}")
+    assert report["courses_started"] and quarter["quarter"] == "2026Q1"
+
+
+if __name__ == "__main__":
+    main()

@@ -6,11 +6,12 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
+# scipy.special rather than scipy.stats: the same quantiles, a much faster import for the CLI.
+from scipy.special import ndtri, stdtrit
 
 
 def _z(confidence: float) -> float:
-    return float(scipy_stats.norm.ppf(1 - (1 - confidence) / 2))
+    return float(ndtri(1 - (1 - confidence) / 2))
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
@@ -33,7 +34,7 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float
         return (None, None)
     mean = float(data.mean())
     standard_error = float(data.std(ddof=1)) / math.sqrt(n)
-    half_width = float(scipy_stats.t.ppf(1 - (1 - confidence) / 2, n - 1)) * standard_error
+    half_width = float(stdtrit(n - 1, 1 - (1 - confidence) / 2)) * standard_error
     return (mean - half_width, mean + half_width)
 
 

@@ -160,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     reporting.add_argument("--no-suppress", action="store_true",
                            help="show counts of 1-10 (internal use only; the output says so)")
     reporting.add_argument("--settings", metavar="FILE", help="settings file (default settings.toml)")
+    cohort = reporting.add_argument_group("cohort filters (the dashboard's sidebar; repeat an option for several values)")
+    cohort.add_argument("--start-from", type=_date, metavar="YYYY-MM-DD", help="courses starting on or after this date")
+    cohort.add_argument("--start-to", type=_date, metavar="YYYY-MM-DD", help="courses starting on or before this date")
+    for option, metavar in (("site", "SITE"), ("clinician", "ID"), ("modality", "MODALITY"),
+                            ("condition", "CONDITION"), ("age-band", "BAND"), ("sex", "SEX")):
+        cohort.add_argument(f"--{option}", action="append", default=[], metavar=metavar)
     reporting.set_defaults(run=_run_report)
     return parser
 

@@ -238,7 +238,12 @@ def run_cli(args) -> int:
     path = Path(args.db).expanduser() if args.db else store.db_path_from_env()
     with store.opened(path, read_only=True) as con:
         timeline = load_timeline(con, settings)
-    output = render(timeline, quarter, args.format, suppress=not args.no_suppress)
+    filters = CohortFilter(
+        start_from=args.start_from, start_to=args.start_to, sites=tuple(args.site), clinicians=tuple(args.clinician),
+        modalities=tuple(args.modality), conditions=tuple(args.condition), age_bands=tuple(args.age_band),
+        sexes=tuple(args.sex),
+    )
+    output = render(timeline, quarter, args.format, suppress=not args.no_suppress, filters=filters)
     if args.out:
         out = Path(args.out)
         try:

@@ -134,3 +134,13 @@ def test_csv_xlsx_and_html_carry_the_json_numbers(clinic_db, tmp_path):
 def test_xlsx_to_the_terminal_is_refused(clinic_db):
     run = _report(clinic_db, "--format", "xlsx")
     assert run.returncode == 2 and "--out" in run.stderr
+
+
+def test_the_cli_takes_the_dashboards_cohort_filters(clinic_db):
+    """Filtering on a modality nobody received leaves an empty cohort; the one they did keeps all 12."""
+    none = json.loads(_report(clinic_db, "--no-suppress", "--modality", "esketamine_nasal").stdout)
+    assert none["courses_started"] == 0
+    assert "esketamine_nasal" in none["cohort"]
+    every = json.loads(_report(clinic_db, "--no-suppress", "--modality", "ketamine_iv",
+                               "--start-from", "2026-01-01", "--start-to", "2026-03-31").stdout)
+    assert every["courses_started"] == 12

@@ -20,7 +20,7 @@ SESSION_LOG_COLUMNS = [
 ]
 
 MODALITIES = ("ketamine_im", "ketamine_iv", "ketamine_oral", "esketamine_nasal")
-ESKETAMINE = MODALITIES.index("esketamine_nasal")
+KETAMINE_IM, KETAMINE_IV, KETAMINE_ORAL, ESKETAMINE = range(len(MODALITIES))
 SITES = ("SITE-NORTH", "SITE-SOUTH")
 CLINICIANS = tuple(f"CLN-{k:02d}" for k in range(1, 7))
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
@@ -43,21 +43,26 @@ MODALITY_MIX = {
 PHQ9_ITEM_WEIGHTS = np.array([1.1, 1.1, 1.2, 1.3, 0.9, 1.0, 1.0, 0.6])
 GAD7_ITEM_WEIGHTS = np.array([1.1, 1.0, 1.1, 1.0, 0.8, 1.0, 0.9])
 
-# Score model (PHQ-9 points); calibrated against the real-world series named in the docs.
+# Score model. Calibrated so that OUTCOMES.md metrics land where published real-world series
+# do: Brendle/Ahuja 2022 (IM, median PHQ-9 16 -> 10, GAD-7 14 -> 7), McInnes 2022 ORKA-1 (IV,
+# response 54%, remission 29%), Oliver 2022 (50%/20% after six infusions), Hull 2022 (at-home
+# sublingual, 63%/33%).
 PHQ9_BASELINE_MEAN = 16.0
 GAD7_BASELINE_MEAN = 13.2
-RESPONDER_SHARE = 0.74
-SEVERITY_DRAG = 0.015
+RESPONDER_SHARE = 0.72
+SEVERITY_DRAG = 0.015  # less relative improvement per PHQ-9 point above the mean baseline
 # Fraction of the baseline score a course sheds by the end of induction.
 RESPONDER_IMPROVEMENT = (0.5, 1.0)
 NON_RESPONDER_IMPROVEMENT = (-0.15, 0.30)
 GAD7_EXTRA_IMPROVEMENT = 0.05
 # (responder, non-responder) chances of stopping after session 1, or later in the series.
-STOP_AFTER_FIRST = (0.12, 0.36)
-STOP_PARTWAY = (0.05, 0.20)
-FOLLOW_UP_CALL_RATE = 0.35
-PHQ9_CREEP_PER_DAY = 0.10  # symptoms return as the time since the last session lengthens
-GAD7_CREEP_PER_DAY = 0.075
+STOP_AFTER_FIRST = (0.12, 0.38)
+STOP_PARTWAY = (0.09, 0.11)
+FOLLOW_UP_CALL_RATE = 0.4
+# Symptoms return as the time since the last session lengthens, after a quiet first stretch.
+WEAR_OFF_AFTER_DAYS = 10
+PHQ9_CREEP_PER_DAY = 0.15
+GAD7_CREEP_PER_DAY = 0.11
 ASSESSMENT_NOISE = {"PHQ-9": 1.7, "GAD-7": 1.5}
 MISSED_ASSESSMENT_RATE = 0.10
 TOTAL_ONLY_RATE = 0.03
@@ -138,7 +143,6 @@ def _plan_sessions(
     esketamine = modality == ESKETAMINE
     induction_sessions = np.where(esketamine, 8, 6)
 
-    # Roughly two in three patients respond; non-responders are the ones who stop early.
     baseline_score = np.clip(rng.normal(PHQ9_BASELINE_MEAN, 4.6, n), 3, 27)
     anxiety = 0.5 * (baseline_score - PHQ9_BASELINE_MEAN) + rng.normal(0, 3.0, n)
     gad_baseline_score = np.clip(GAD7_BASELINE_MEAN + anxiety, 1, 21)
@@ -146,17 +150,19 @@ def _plan_sessions(
     improvement = np.where(responder, rng.uniform(*RESPONDER_IMPROVEMENT, n), rng.uniform(*NON_RESPONDER_IMPROVEMENT, n))
     # More severe depression improves a little less in relative terms.
     improvement -= SEVERITY_DRAG * (baseline_score - PHQ9_BASELINE_MEAN)
+
+    # Non-responders are the ones who stop after one session; responders who stop early
+    # mostly do so late in the series, often because they already feel better.
     stop_after_first = np.where(responder, *STOP_AFTER_FIRST)
     stop_partway = np.where(responder, *STOP_PARTWAY)
+    stop_partway_after = np.where(
+        responder, rng.integers(induction_sessions - 2, induction_sessions), rng.integers(2, induction_sessions)
+    )
     dropout_draw = rng.random(n)
-    induction_attended = np.where(
-        dropout_draw < stop_after_first,
-        1,
-        np.where(
-            dropout_draw < stop_after_first + stop_partway,
-            rng.integers(2, induction_sessions),
-            induction_sessions,
-        ),
+    induction_attended = np.select(
+        [dropout_draw < stop_after_first, dropout_draw < stop_after_first + stop_partway],
+        [1, stop_partway_after],
+        induction_sessions,
     )
 
     # Ketamine: six sessions over two to three weeks. Spravato: twice weekly for four weeks,
@@ -169,9 +175,11 @@ def _plan_sessions(
     induction_gap = np.where(esketamine[:, None], twice_weekly_gap, ketamine_gap)
     induction_day = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(induction_gap, axis=1)], axis=1)
 
-    completed = induction_attended == induction_sessions
-    gets_boosters = completed & (rng.random(n) < 0.70)
-    n_boosters = np.where(gets_boosters, np.minimum(rng.geometric(0.18, n), MAX_BOOSTERS), 0)
+    # A course may still be cut short by end_date; this is what the patient would attend.
+    attends_full_induction = induction_attended == induction_sessions
+    # Most completers go on to boosters about monthly (median 30 days, 14-70).
+    gets_boosters = attends_full_induction & (rng.random(n) < 0.70)
+    n_boosters = np.where(gets_boosters, np.minimum(rng.geometric(0.2, n), MAX_BOOSTERS), 0)
     booster_interval_days = np.clip(np.rint(rng.lognormal(np.log(30), 0.35, (n, MAX_SESSIONS - 6))), 14, 70)
     booster_offset = np.cumsum(booster_interval_days.astype(np.int64), axis=1)
 
@@ -190,13 +198,14 @@ def _plan_sessions(
     # Without maintenance sessions responders lose their response sooner.
     relapse_after_days = np.rint(rng.exponential(np.where(gets_boosters, 260.0, 110.0))).astype(np.int64)
 
+    # Anxiety improves along with mood, a little more (GAD-7 14 -> 7 in the IM series).
     gad_improvement = np.clip(improvement + GAD7_EXTRA_IMPROVEMENT + rng.normal(0, 0.10, n), -0.1, 0.97)
 
     return {
         "patient": patient,
         "modality": modality,
         "induction_sessions": induction_sessions,
-        "completed": completed,
+        "attends_full_induction": attends_full_induction,
         "session_day": session_day,
         "valid": valid,
         "start_day": start_day,
@@ -219,7 +228,9 @@ def _dose_base(rng: np.random.Generator, modality: np.ndarray) -> np.ndarray:
     im = np.rint(rng.uniform(35, 80, n) / 5) * 5
     iv = np.rint(rng.uniform(40, 85, n) / 5) * 5
     oral = rng.choice([150, 175, 200, 225, 250], n)
-    return np.select([modality == 0, modality == 1, modality == 2], [im, iv, oral], 56).astype(np.int64)
+    return np.select(
+        [modality == KETAMINE_IM, modality == KETAMINE_IV, modality == KETAMINE_ORAL], [im, iv, oral], 56
+    ).astype(np.int64)
 
 
 def _session_rows(
@@ -232,7 +243,7 @@ def _session_rows(
     # Titration: IM and IV step up 5 mg, oral 25 mg, for the first few sessions; Spravato
     # starts at 56 mg and goes to 84 mg from the third session when needed.
     dose = np.select(
-        [modality == 0, modality == 1, modality == 2],
+        [modality == KETAMINE_IM, modality == KETAMINE_IV, modality == KETAMINE_ORAL],
         [np.minimum(dose + 5 * step, 90), np.minimum(dose + 5 * step, 100), np.minimum(dose + 25 * step, 300)],
         np.where(courses["esketamine_84"][course] & (slot >= 2), 84, 56),
     )
@@ -259,7 +270,7 @@ def _assessment_visits(rng: np.random.Generator, courses: dict[str, np.ndarray])
     induction_sessions = courses["induction_sessions"]
     sessions_held = valid.sum(axis=1)
     last_day = session_day[all_courses, sessions_held - 1]
-    induction_held = courses["completed"] & (sessions_held >= induction_sessions)
+    induction_held = courses["attends_full_induction"] & (sessions_held >= induction_sessions)
     end_of_induction_day = session_day[all_courses, induction_sessions - 1]
     has_next = valid[:, 1:]
     next_day = np.where(has_next, session_day[:, 1:], HISTORY_DAYS + 1)
@@ -278,7 +289,7 @@ def _assessment_visits(rng: np.random.Generator, courses: dict[str, np.ndarray])
     checked_in = induction_held & (rng.random(n) < 0.8) & (check_in_day < first_booster_day)
     visits.append((all_courses[checked_in], check_in_day[checked_in]))
     # Patients who stop partway sometimes answer a follow-up call.
-    called = ~courses["completed"] & (rng.random(n) < FOLLOW_UP_CALL_RATE)
+    called = ~courses["attends_full_induction"] & (rng.random(n) < FOLLOW_UP_CALL_RATE)
     visits.append((all_courses[called], last_day[called] + rng.integers(3, 22, called.sum())))
     # Occasional check-ins between boosters a month or more apart.
     booster_gap = next_day - session_day[:, :-1]
@@ -287,7 +298,7 @@ def _assessment_visits(rng: np.random.Generator, courses: dict[str, np.ndarray])
     course, slot = np.nonzero(between)
     visits.append((course, session_day[course, slot] + booster_gap[course, slot] // 2))
     # Monthly follow-ups after the last session, so durability has both events and censoring.
-    n_follow_ups = np.where(induction_held, rng.choice(5, n, p=[0.25, 0.25, 0.2, 0.15, 0.15]), 0)
+    n_follow_ups = np.where(induction_held, rng.choice(5, n, p=[0.3, 0.25, 0.2, 0.15, 0.1]), 0)
     months = np.arange(1, 5)[None, :]
     follow_up_day = last_day[:, None] + 30 * months + rng.integers(-5, 6, (n, 4))
     course, month = np.nonzero(months <= n_follow_ups[:, None])
@@ -312,16 +323,16 @@ def _expected_scores(courses: dict[str, np.ndarray], course: np.ndarray, day: np
     induction_sessions = courses["induction_sessions"][course]
     end_of_induction_day = session_day[np.arange(len(course)), induction_sessions - 1]
     relapsed = (
-        courses["completed"][course]
+        courses["attends_full_induction"][course]
         & (sessions_before >= induction_sessions)
         & (day - end_of_induction_day >= courses["relapse_after_days"][course])
     )
     # Most of the benefit comes in the first few sessions of the series.
     induction_fraction = np.minimum(sessions_before, induction_sessions) / induction_sessions
     benefit = (1 - np.exp(-2.2 * induction_fraction)) / (1 - np.exp(-2.2))
-    # A week after a session the effect starts to wear off, so longer booster gaps mean
+    # Some days after a session the effect starts to wear off, so longer booster gaps mean
     # higher pre-booster scores.
-    wearing_off_days = np.maximum(days_since_session - 7, 0)
+    wearing_off_days = np.maximum(days_since_session - WEAR_OFF_AFTER_DAYS, 0)
     expected = {}
     for instrument, baseline_key, improvement_key, creep_per_day in (
         ("PHQ-9", "baseline_score", "improvement", PHQ9_CREEP_PER_DAY),
@@ -362,7 +373,7 @@ def _assessment_rows(rng: np.random.Generator, courses: dict[str, np.ndarray]) -
     parts = []
     for instrument, noise in ASSESSMENT_NOISE.items():
         # GAD-7 is now and then left out of a visit.
-        given = np.ones(len(course), dtype=bool) if instrument == "PHQ-9" else rng.random(len(course)) >= 0.05
+        given = np.ones(len(course), dtype=bool) if instrument == "PHQ-9" else rng.random(len(course)) >= 0.08
         visit_course = course[given]
         n = len(visit_course)
         total = np.clip(np.rint(expected[instrument][given] + rng.normal(0, noise, n)), 0, None).astype(np.int64)
@@ -409,7 +420,9 @@ def _nullable(values: np.ndarray) -> pd.arrays.IntegerArray:
 
 
 def _iso_dates(day_zero: np.datetime64, day: np.ndarray) -> np.ndarray:
-    return (day_zero + day.astype("timedelta64[D]")).astype(str).astype(object)
+    # Format each distinct day once: a network has hundreds of thousands of rows, few days.
+    distinct_days, position = np.unique(day, return_inverse=True)
+    return (day_zero + distinct_days.astype("timedelta64[D]")).astype(str).astype(object)[position]
 
 
 def _patient_frame(patients: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -453,3 +466,68 @@ def _assessment_frame(assessments: dict[str, np.ndarray], patients: dict[str, np
         frame[column] = _nullable(items[:, k])
     frame["total"] = _nullable(assessments["total"][order])
     return frame
+
+
+def session_log_frame(sessions: pd.DataFrame, assessments: pd.DataFrame) -> pd.DataFrame:
+    """Layout A sessions and assessments as one layout B session log (a row per date)."""
+    log = sessions
+    for instrument, prefix, n_items in (("PHQ-9", "phq9", 9), ("GAD-7", "gad7", 7)):
+        renamed = {"patient_id": "patient_id", "assessment_date": "session_date", "total": f"{prefix}_total"}
+        renamed |= {f"item_{k}": f"{prefix}_item_{k}" for k in range(1, n_items + 1)}
+        scores = assessments.loc[assessments["instrument"] == instrument, list(renamed)].rename(columns=renamed)
+        # Assessments on a day without a session become rows with a blank modality.
+        log = log.merge(scores, on=["patient_id", "session_date"], how="outer")
+    return log.sort_values(["patient_id", "session_date"], kind="stable").reset_index(drop=True)[SESSION_LOG_COLUMNS]
+
+
+def example_tables(clinic: dict[str, pd.DataFrame], n_patients: int = 40) -> dict[str, pd.DataFrame]:
+    """The first patients of a clinic as the example files hold them, keyed by file stem."""
+    chosen = clinic["patients"]["patient_id"].iloc[:n_patients]
+    tables = {
+        f"layout_a_{name}": clinic[name][clinic[name]["patient_id"].isin(chosen)].reset_index(drop=True)
+        for name in ("patients", "sessions", "assessments")
+    }
+    tables["layout_b_session_log"] = session_log_frame(tables["layout_a_sessions"], tables["layout_a_assessments"])
+    return tables
+
+
+def write_examples(clinic: dict[str, pd.DataFrame], out_dir: Path, n_patients: int = 40) -> list[Path]:
+    """Write the first patients of a clinic as example exports in both import layouts."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = example_tables(clinic, n_patients)
+    written = [_write_csv(frame, out_dir / f"{stem}.csv") for stem, frame in tables.items()]
+    workbook_sheets = {name: tables[f"layout_a_{name}"] for name in ("patients", "sessions", "assessments")}
+    written.append(_write_xlsx(workbook_sheets, out_dir / "layout_a_clinic.xlsx"))
+    written.append(_write_xlsx({"session_log": tables["layout_b_session_log"]}, out_dir / "layout_b_session_log.xlsx"))
+    return written
+
+
+def write_templates(out_dir: Path) -> list[Path]:
+    """Write blank import templates: the header row of each layout's files."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    headers = {
+        "layout_a_patients.csv": PATIENT_COLUMNS,
+        "layout_a_sessions.csv": SESSION_COLUMNS,
+        "layout_a_assessments.csv": ASSESSMENT_COLUMNS,
+        "layout_b_session_log.csv": SESSION_LOG_COLUMNS,
+    }
+    return [_write_csv(pd.DataFrame(columns=columns), out_dir / name) for name, columns in headers.items()]
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> Path:
+    # Dates go in as real Excel date cells, as a clinic's own spreadsheet would hold them.
+    with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD") as writer:
+        for name, frame in sheets.items():
+            frame = frame.copy()
+            for column in ("session_date", "assessment_date"):
+                if column in frame:
+                    frame[column] = pd.to_datetime(frame[column]).dt.date
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return path

@@ -520,14 +520,18 @@ def suppress_small_cells(report: dict) -> dict:
     """§6: counts of 1-10 become "<11"; a rate (and its interval) whose numerator or
     denominator is 1-10 becomes null.
 
-    Reading: means, the mean change and its interval, and the median booster interval
-    are not counts or rates and are left as they are; trajectory n is a count.
+    Project decision (docs/DEFINITIONS.md): a mean or median over 1-10 courses can reveal
+    one patient's score, so it is withheld like a rate: mean baseline/endpoint/change (and
+    the change's interval) when ITT n is 1-10, a trajectory mean when its n is 1-10, and the
+    median booster interval when 1-10 boosters were delivered. Trajectory n is a count.
     """
     out = dict(report)
     out["suppressed"] = True
     for key in ("courses_started", "patients_started", "induction_completed", "in_progress",
                 "boosters_delivered", "item9_positive_baseline"):
         out[key] = _suppress_count(report[key])
+    if _is_small(report["boosters_delivered"]):
+        out["median_booster_interval_days"] = None
     out["instruments"] = {}
     for instrument, block in report["instruments"].items():
         new_block = dict(block)
@@ -544,7 +548,13 @@ def suppress_small_cells(report: dict) -> dict:
                 rates[f"{outcome}_n"] = _suppress_count(numerator)
             rates["n"] = _suppress_count(n)
             new_block[group] = rates
-        new_block["trajectory"] = [{**point, "n": _suppress_count(point["n"])} for point in block["trajectory"]]
+        if _is_small(block["itt"]["n"]):
+            for key in ("mean_baseline", "mean_endpoint", "mean_change"):
+                new_block[key] = None
+            new_block["mean_change_ci"] = [None, None]
+        new_block["trajectory"] = [
+            {**point, "n": _suppress_count(point["n"]), "mean": None if _is_small(point["n"]) else point["mean"]}
+            for point in block["trajectory"]]
         out["instruments"][instrument] = new_block
     return out
 

@@ -525,10 +525,9 @@ def test_suppressed_counts_and_rates_match_reference(seed, layout, clinics, engi
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_suppressed_report_keeps_means_and_medians(seed, clinics, engine_timelines):
-    """Reading of §6/§7: suppression withholds counts and rates only, so the means, the
-    mean change and its interval, trajectory means and the median booster interval of a
-    suppressed report are those of the internal-use report."""
+def test_suppressed_report_withholds_means_of_small_groups(seed, clinics, engine_timelines):
+    """Project decision beyond §6: a mean, its interval or a median built on 1-10 courses or
+    boosters is withheld in a suppressed report; larger groups keep the internal-use value."""
     found = []
     for quarter, report, expected in engine_reports(seed, "A", clinics, engine_timelines, suppress=True):
         found += differences(split_means(report)[1], split_means(expected)[1], f"[{quarter} suppressed]")

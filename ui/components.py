@@ -1,8 +1,14 @@
 """Small widgets every page shares: metric tiles with n and 95% CI, the empty-state sentence, definitions."""
 from __future__ import annotations
 
+import importlib
+from typing import Any, Callable
+
 import streamlit as st
 
+from analysis import store
+from analysis.cohort_views import ACTIVE_WINDOW_DAYS, courses_started
+from analysis.outcomes import CohortFilter, Timeline
 from ui import state
 
 # Plain-word restatements of OUTCOMES.md, one per topic; {placeholders} are the clinic's settings.
@@ -24,8 +30,8 @@ DEFINITIONS: dict[str, str] = {
     ),
     "active_patients": (
         "**Active patients.** Patients with at least one session in the last {active_days} days of the "
-        "data (up to the latest session or questionnaire date in the store), whatever the filters on "
-        "course start dates."
+        "data (counting back from the latest session or questionnaire date in the store), among the "
+        "courses the filters select."
     ),
     "timepoints": (
         "**When a questionnaire counts.** A questionnaire reflects the sessions *before* its date; one filled "
@@ -87,6 +93,11 @@ DEFINITIONS: dict[str, str] = {
         "**Booster.** Any session after the induction series of a course. The *booster interval* is the number "
         "of days since the previous session."
     ),
+    "booster_rate": (
+        "**Boosters per patient-month.** Boosters divided by the months that courses which finished induction "
+        "were open for boosters: from the last induction session until {course_gap_days} days after the "
+        "course's last session (a later session would start a new course) or the end of the data."
+    ),
     "pre_booster": (
         "**Pre-booster score.** The latest questionnaire in the {pre_booster_window_days} days before a "
         "booster (the booster day included) and after the previous session."
@@ -135,16 +146,7 @@ def _setting_words() -> dict[str, str]:
     }
 
 
-# Kept in step with analysis.cohort_views.ACTIVE_WINDOW_DAYS (imported lazily to keep this module light).
-def _active_days() -> int:
-    try:
-        from analysis.cohort_views import ACTIVE_WINDOW_DAYS
-    except ImportError:
-        return 90
-    return ACTIVE_WINDOW_DAYS
-
-
-ACTIVE_DAYS = _active_days()
+ACTIVE_DAYS = ACTIVE_WINDOW_DAYS
 
 
 def definitions_expander(topics: list[str], expanded: bool = False) -> None:
@@ -208,3 +210,48 @@ def mean_tile(label: str, mean: float | None, n: int | None, ci, unit: str = "po
         else:
             interval = ci_words(ci, as_percent=False, digits=1)
             st.caption(f"n = {n} courses" + (f" · {interval}" if interval else ""))
+
+
+NO_DATA = ("The store holds no sessions yet. Load your clinic's exports on the **Data** page "
+           "(or build the demo clinic with `python -m analysis demo`), and this page fills in.")
+NO_MATCH = "No courses match these filters — widen the date range or clear a filter."
+
+
+def require_courses(timeline: Timeline | None, filters: CohortFilter) -> bool:
+    """True when the cohort has courses; otherwise show the sentence that says why not and what to do."""
+    if timeline is None or courses_started(timeline)["courses"] == 0:
+        empty_state(NO_DATA)
+        return False
+    if courses_started(timeline, filters)["courses"] == 0:
+        empty_state(NO_MATCH)
+        return False
+    return True
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached(module: str, name: str, store_key: tuple, args: tuple, kwargs: tuple, _timeline: Timeline) -> Any:
+    function = getattr(importlib.import_module(module), name)
+    return function(_timeline, *args, **dict(kwargs))
+
+
+def cached(function: Callable, timeline: Timeline, *args, **kwargs) -> Any:
+    """function(timeline, *args) from analysis/, cached per store version, settings and arguments (filters too).
+
+    The timeline itself stays out of the cache key (it is large); the store's fingerprint stands for it.
+    """
+    path = state.db_path()
+    store_key = (str(path), store.fingerprint(path), hash(state.settings()))
+    return _cached(function.__module__, function.__qualname__, store_key, args, tuple(sorted(kwargs.items())), timeline)
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _figure(module: str, name: str, args: tuple, kwargs: tuple):
+    return getattr(importlib.import_module(module), name)(*args, **dict(kwargs))
+
+
+def figure(chart: Callable, *args, **kwargs):
+    """chart(*args) from analysis.charts, built once per distinct input (building a plotly figure is slow).
+
+    The same Figure object is handed to every session: pass it to st.plotly_chart, never change it.
+    """
+    return _figure(chart.__module__, chart.__qualname__, args, tuple(sorted(kwargs.items())))

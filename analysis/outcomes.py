@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis.instruments import INSTRUMENTS
 from analysis.settings import Settings
@@ -56,10 +57,26 @@ class Timeline:
     assessments: pd.DataFrame
     course_outcomes: pd.DataFrame
     boosters: pd.DataFrame
+    # The latest score at each timepoint of the induction window (t = 0..L, t = L within 28 days).
+    induction_scores: pd.DataFrame | None = None
     extras: dict = field(default_factory=dict, compare=False)
 
     def course_ids(self, filters: CohortFilter | None) -> pd.Index:
         return filter_courses(self.courses, filters)["course_id"]
+
+    def subset(self, course_ids) -> "Timeline":
+        """The same timeline holding only the given courses."""
+        ids = pd.Index(course_ids)
+
+        def keep(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+            return None if frame is None else frame.loc[frame["course_id"].isin(ids)]
+
+        return Timeline(
+            settings=self.settings, data_last_date=self.data_last_date,
+            courses=keep(self.courses), sessions=keep(self.sessions), assessments=keep(self.assessments),
+            course_outcomes=keep(self.course_outcomes), boosters=keep(self.boosters),
+            induction_scores=keep(self.induction_scores),
+        )
 
 
 _SESSIONS_SQL = """
@@ -104,15 +121,15 @@ SELECT j.course_id, j.patient_id, j.course_number, j.start_date, j.last_session_
        j.n_sessions >= j.induction_length AS completed_induction,
        j.n_sessions < j.induction_length
            AND (SELECT last_date FROM data_end) - j.last_session_date <= $in_progress_days AS in_progress,
-       (SELECT session_date FROM course_sessions cs
-        WHERE cs.course_id = j.course_id AND cs.session_number = j.induction_length) AS session_l_date,
+       l.session_date AS session_l_date,
        j.next_start_date,
        coalesce(j.first_site, p.site) AS site,
        coalesce(j.first_clinician, p.clinician_id) AS clinician_id,
        p.age_band, p.sex, p.primary_condition,
        CAST(year(j.start_date) AS VARCHAR) || 'Q' || CAST(quarter(j.start_date) AS VARCHAR) AS start_quarter,
        j.start_date - CAST($baseline_window_days AS INTEGER) AS window_start
-FROM joined j LEFT JOIN patients p USING (patient_id);
+FROM joined j LEFT JOIN patients p USING (patient_id)
+LEFT JOIN course_sessions l ON l.course_id = j.course_id AND l.session_number = j.induction_length;
 
 -- Course c owns assessments from start(c) - 30 days up to start(next) - 30 days: the owner is the
 -- course with the latest window start on or before the assessment date.
@@ -131,14 +148,16 @@ SELECT o.patient_id, o.course_id, o.instrument, o.assessment_date, o.total, o.it
                AND o.assessment_date <= o.session_l_date + $end_of_induction_window_days) AS in_induction_window
 FROM owned o
 ASOF LEFT JOIN course_sessions s ON o.course_id = s.course_id AND o.assessment_date > s.session_date;
+
+-- The latest assessment at each timepoint of the induction window.
+CREATE TEMP TABLE window_latest AS
+SELECT * FROM assessments_tl WHERE in_induction_window
+QUALIFY row_number() OVER (PARTITION BY course_id, instrument, timepoint ORDER BY assessment_date DESC) = 1;
 """
 
 _COURSE_OUTCOMES_SQL = """
 WITH instruments AS (SELECT * FROM (VALUES {instrument_rows}) AS t(instrument, reliable_change)),
-window_latest AS (   -- the latest assessment at each timepoint of the induction window
-    SELECT * FROM assessments_tl WHERE in_induction_window
-    QUALIFY row_number() OVER (PARTITION BY course_id, instrument, timepoint ORDER BY assessment_date DESC) = 1
-), per_course AS (
+per_course AS (
     SELECT course_id, instrument,
            max(total) FILTER (WHERE timepoint = 0) AS baseline,
            max(assessment_date) FILTER (WHERE timepoint = 0) AS baseline_date,
@@ -167,16 +186,21 @@ ORDER BY c.course_id, i.instrument
 """
 
 _BOOSTERS_SQL = """
-SELECT b.course_id, b.patient_id, b.session_date, b.session_number, b.interval_days, b.modality,
-       i.instrument,
-       (SELECT arg_max(a.total, a.assessment_date) FROM assessments_tl a
-        WHERE a.course_id = b.course_id AND a.instrument = i.instrument
-          AND a.timepoint = b.session_number - 1
-          AND a.assessment_date BETWEEN b.session_date - $pre_booster_window_days AND b.session_date) AS pre_booster_score
-FROM course_sessions b JOIN courses_tl c USING (course_id)
-CROSS JOIN (SELECT * FROM (VALUES {instrument_names}) AS t(instrument)) i
-WHERE b.session_number > c.induction_length
-ORDER BY b.course_id, b.session_date, i.instrument
+WITH boosters AS (
+    SELECT b.course_id, b.patient_id, b.session_date, b.session_number, b.interval_days, b.modality, i.instrument
+    FROM course_sessions b JOIN courses_tl c USING (course_id)
+    CROSS JOIN (SELECT * FROM (VALUES {instrument_names}) AS t(instrument)) i
+    WHERE b.session_number > c.induction_length
+), pre_booster AS (   -- the latest score at t = k - 1 within 7 days before the booster, its day included
+    SELECT b.course_id, b.session_number, b.instrument, arg_max(a.total, a.assessment_date) AS pre_booster_score
+    FROM boosters b JOIN assessments_tl a
+      ON a.course_id = b.course_id AND a.instrument = b.instrument AND a.timepoint = b.session_number - 1
+     AND a.assessment_date BETWEEN b.session_date - $pre_booster_window_days AND b.session_date
+    GROUP BY ALL
+)
+SELECT b.*, p.pre_booster_score
+FROM boosters b LEFT JOIN pre_booster p USING (course_id, session_number, instrument)
+ORDER BY b.course_id, b.session_date, b.instrument
 """
 
 
@@ -195,6 +219,20 @@ def _values_sql(rows: list[tuple], prefix: str) -> tuple[str, dict]:
 
 def _used(sql: str, parameters: dict) -> dict:
     return {key: value for key, value in parameters.items() if f"${key}" in sql}
+
+
+def _fetch(cursor: duckdb.DuckDBPyConnection, sql: str, parameters: dict | None = None) -> pd.DataFrame:
+    """A query's rows as a DataFrame, through Arrow (several times faster than .df() at network scale).
+
+    Integer columns holding NULLs become pandas nullable integers, as .df() would make them.
+    """
+    table = cursor.sql(sql, params=parameters or None).to_arrow_table()
+    nullable_integers = [column for column, values in zip(table.column_names, table.columns)
+                         if pa.types.is_integer(values.type) and values.null_count]
+    frame = table.to_pandas(date_as_object=False)
+    for column in nullable_integers:
+        frame[column] = frame[column].astype("Int64")
+    return frame
 
 
 def load_timeline(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> Timeline:
@@ -218,20 +256,22 @@ def load_timeline(con: duckdb.DuckDBPyConnection, settings: Settings | None = No
             if statement.strip():
                 cursor.execute(statement, _used(statement, parameters))
         last_date = cursor.execute("SELECT last_date FROM data_end").fetchall()[0][0]
-        courses = cursor.execute("SELECT * EXCLUDE (window_start) FROM courses_tl ORDER BY patient_id, course_number").df()
-        sessions = cursor.execute("""
+        courses = _fetch(cursor, "SELECT * EXCLUDE (window_start) FROM courses_tl ORDER BY patient_id, course_number")
+        sessions = _fetch(cursor, """
             SELECT s.patient_id, s.course_id, s.session_date, s.session_number,
                    s.session_number > c.induction_length AS is_booster, s.interval_days, s.modality, s.dose_mg,
                    s.site, s.clinician_id
             FROM course_sessions s JOIN courses_tl c USING (course_id)
             ORDER BY s.patient_id, s.session_date
-        """).df()
-        assessments = cursor.execute(
-            "SELECT * FROM assessments_tl ORDER BY patient_id, assessment_date, instrument").df()
+        """)
+        assessments = _fetch(cursor, "SELECT * FROM assessments_tl ORDER BY patient_id, assessment_date, instrument")
+        induction_scores = _fetch(cursor, """
+            SELECT course_id, instrument, timepoint, assessment_date, total FROM window_latest
+            ORDER BY course_id, instrument, timepoint""")
         sql = _COURSE_OUTCOMES_SQL.format(instrument_rows=instrument_rows)
-        course_outcomes = cursor.execute(sql, _used(sql, parameters)).df()
+        course_outcomes = _fetch(cursor, sql, _used(sql, parameters))
         sql = _BOOSTERS_SQL.format(instrument_names=instrument_names)
-        boosters = cursor.execute(sql, _used(sql, parameters)).df()
+        boosters = _fetch(cursor, sql, _used(sql, parameters))
     finally:
         cursor.close()
 
@@ -244,6 +284,7 @@ def load_timeline(con: duckdb.DuckDBPyConnection, settings: Settings | None = No
         assessments=assessments,
         course_outcomes=course_outcomes,
         boosters=boosters,
+        induction_scores=induction_scores,
     )
 
 
@@ -295,17 +336,7 @@ def cohort(timeline: Timeline, filters: CohortFilter | None) -> Timeline:
     """The same timeline restricted to the filtered courses."""
     if filters is None or filters.is_everyone():
         return timeline
-    courses = filter_courses(timeline.courses, filters)
-    ids = set(courses["course_id"])
-    return Timeline(
-        settings=timeline.settings,
-        data_last_date=timeline.data_last_date,
-        courses=courses,
-        sessions=timeline.sessions.loc[timeline.sessions["course_id"].isin(ids)],
-        assessments=timeline.assessments.loc[timeline.assessments["course_id"].isin(ids)],
-        course_outcomes=timeline.course_outcomes.loc[timeline.course_outcomes["course_id"].isin(ids)],
-        boosters=timeline.boosters.loc[timeline.boosters["course_id"].isin(ids)],
-    )
+    return timeline.subset(filter_courses(timeline.courses, filters)["course_id"])
 
 
 def durability(timeline: Timeline, instrument: str = "PHQ-9", filters: CohortFilter | None = None) -> pd.DataFrame:

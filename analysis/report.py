@@ -91,8 +91,7 @@ def trajectory(timeline: Timeline, instrument: str, filters: CohortFilter | None
     length, the latest assessment at t, and at t = L only inside the 28-day window.
     """
     sub = cohort(timeline, filters)
-    points = sub.assessments.loc[(sub.assessments["instrument"] == instrument) & sub.assessments["in_induction_window"]]
-    latest = points.sort_values("assessment_date").groupby(["course_id", "timepoint"], as_index=False).last()
+    latest = sub.induction_scores.loc[sub.induction_scores["instrument"] == instrument]
     rows = []
     for t in TRAJECTORY_TIMEPOINTS:
         totals = latest.loc[latest["timepoint"] == t, "total"].astype(float)
@@ -155,15 +154,7 @@ def courses_in_quarter(timeline: Timeline, quarter: str, filters: CohortFilter |
     sub = cohort(timeline, filters)
     if quarter == "all":
         return sub
-    ids = set(sub.courses.loc[sub.courses["start_quarter"] == quarter, "course_id"])
-    return Timeline(
-        settings=sub.settings, data_last_date=sub.data_last_date,
-        courses=sub.courses.loc[sub.courses["course_id"].isin(ids)],
-        sessions=sub.sessions.loc[sub.sessions["course_id"].isin(ids)],
-        assessments=sub.assessments.loc[sub.assessments["course_id"].isin(ids)],
-        course_outcomes=sub.course_outcomes.loc[sub.course_outcomes["course_id"].isin(ids)],
-        boosters=sub.boosters.loc[sub.boosters["course_id"].isin(ids)],
-    )
+    return sub.subset(sub.courses.loc[sub.courses["start_quarter"] == quarter, "course_id"])
 
 
 def quarterly_report(timeline: Timeline, quarter: str = "all", filters: CohortFilter | None = None,

@@ -246,27 +246,30 @@ def literature_comparison(comparison: pd.DataFrame) -> go.Figure:
 def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str | None = None) -> go.Figure:
     """Mean score (95% CI) at baseline and after each induction session, one line per group, n at every point.
 
-    `frame` is cohort_views.trajectory_by_group. Lines are nudged sideways a little so their error
-    bars do not hide one another.
+    `frame` is cohort_views.trajectory_by_group. With one group the n sits under each timepoint; with
+    several, a row of n per group (in the group's colour) sits under the axis, as under a survival
+    curve, and the lines are nudged sideways so their error bars do not hide one another.
     """
     figure = go.Figure()
     shade_severity_bands(figure, instrument)
     groups = list(dict.fromkeys(frame["group"]))
-    spread = 0.12 if len(groups) > 1 else 0.0
+    single = len(groups) <= 1
+    spread = 0.0 if single else min(0.5 / len(groups), 0.12)
+    plot_height = 310
+    rows_of_n = []
     for index, group in enumerate(groups):
         series = frame.loc[(frame["group"] == group) & (frame["n"] > 0) & frame["mean"].notna()].sort_values("t")
+        colour = MODALITY_COLOURS.get(group, SPLIT_SERIES[index % len(SPLIT_SERIES)])
+        rows_of_n.append((colour, frame.loc[frame["group"] == group].set_index("t")["n"]))
         if series.empty:
             continue
-        colour = MODALITY_COLOURS.get(group, SPLIT_SERIES[index % len(SPLIT_SERIES)])
         offset = (index - (len(groups) - 1) / 2) * spread
         means = series["mean"].astype(float).tolist()
         lows = [lo if pd.notna(lo) else m for lo, m in zip(series["ci_lower"], means)]
         highs = [hi if pd.notna(hi) else m for hi, m in zip(series["ci_upper"], means)]
         figure.add_trace(go.Scatter(
-            x=series["t"] + offset, y=means, name=str(series["group_label"].iloc[0]),
-            mode="lines+markers+text" if len(groups) > 1 else "lines+markers",
-            text=[f"n={n}" for n in series["n"]], textposition="top center", textfont=dict(size=9, color=colour),
-            line=dict(color=colour, width=3 if len(groups) == 1 else 2), marker=dict(size=7),
+            x=series["t"] + offset, y=means, name=str(series["group_label"].iloc[0]), mode="lines+markers",
+            line=dict(color=colour, width=3 if single else 2), marker=dict(size=7),
             customdata=series["n"], hovertemplate="%{y:.1f} points (n=%{customdata})<extra>%{fullData.name}</extra>",
             error_y=dict(type="data", symmetric=False, color=colour, thickness=1.5, width=3,
                          array=[h - m for h, m in zip(highs, means)], arrayminus=[m - lo for lo, m in zip(lows, means)]),
@@ -274,13 +277,25 @@ def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str |
     title = f"{instrument}: mean score across the induction series"
     if split_label:
         title += f", by {split_label.lower()}"
-    single = len(groups) == 1
-    _finish(figure, title, "Sessions received before the questionnaire" + (" (n = courses measured)" if single else ""),
-            f"{instrument} total (points)", subtitle="Mean with 95% CI; n = courses with a questionnaire at that point")
+    x_title = "Sessions received before the questionnaire" + (
+        " (n = courses measured)" if single else "; rows below: n courses measured, per group")
+    _finish(figure, title, x_title, f"{instrument} total (points)",
+            subtitle="Mean with 95% CI; n = courses with a questionnaire at that point")
     tick_text = [timepoint_label(t) for t in TIMEPOINTS]
     if single:
         n_at = frame.groupby("t")["n"].sum()
         tick_text = [f"{label}<br>n={int(n_at.get(t, 0))}" for t, label in zip(TIMEPOINTS, tick_text)]
+        figure.update_layout(height=100 + plot_height + 110)
+    else:
+        for row, (colour, n_at) in enumerate(rows_of_n):
+            y = -(78 + 19 * row) / plot_height
+            for t in TIMEPOINTS:
+                figure.add_annotation(x=t, y=y, xref="x", yref="paper", showarrow=False, text=str(int(n_at.get(t, 0))),
+                                      font=dict(size=11, color=colour))
+        figure.add_annotation(x=0, y=-78 / plot_height, xref="paper", yref="paper", text="<b>n</b>", showarrow=False,
+                              xanchor="right", xshift=-20, font=dict(size=11, color="#333"))
+        bottom = 95 + 19 * len(groups) + 45
+        figure.update_layout(height=100 + plot_height + bottom, margin=dict(b=bottom))
     figure.update_xaxes(tickvals=list(TIMEPOINTS), ticktext=tick_text, range=[-0.5, 8.5])
     if frame["n"].sum() == 0:
         _no_data(figure, "No questionnaires in this cohort")
@@ -343,7 +358,7 @@ def sessions_reached(frame: pd.DataFrame) -> go.Figure:
     for colour, (label, rows) in zip(SERIES, frame.groupby("label", sort=False)):
         figure.add_trace(go.Bar(
             x=rows["session_number"], y=[_percent(s) for s in rows["share"]],
-            name=f"{label}, n={int(rows['courses'].iloc[0])}", marker_color=colour,
+            name=f"{label}, n={int(rows['courses'].iloc[0])}", marker_color=colour, showlegend=True,
             text=[f"{r}" for r in rows["reached"]], textposition="outside", textfont=dict(size=10),
             customdata=list(zip(rows["reached"], rows["courses"])),
             hovertemplate="Session %{x}: %{y:.0f}% (%{customdata[0]} of %{customdata[1]} courses)"
@@ -396,8 +411,8 @@ def individual_trajectories(frame: pd.DataFrame, instrument: str, mean: pd.DataF
         rows = frame.loc[frame["course_id"] == course].sort_values("t")
         figure.add_trace(go.Scatter(
             x=rows["t"], y=rows["total"], mode="lines+markers", name="Individual courses",
-            legendgroup="courses", showlegend=index == 0, line=dict(color=PALETTE["grey"], width=1),
-            marker=dict(size=4), opacity=0.55,
+            legendgroup="courses", showlegend=index == 0, line=dict(color=PALETTE["grey"], width=1.2),
+            marker=dict(size=5), opacity=0.7, connectgaps=True,
             hovertemplate=f"{course}: " + "%{y} points<extra></extra>",
         ))
     if mean is not None and len(mean):

@@ -75,6 +75,12 @@ _IDENTIFYING_HEADER = re.compile(
     r")$"
 )
 _NOT_IDENTIFYING = {"site", "clinician_id", "patient_id"}
+# "<thing>_name" columns that name a thing, not a person (REDCap's redcap_event_name, form_name, ...).
+_NAMES_A_THING = re.compile(
+    r"^(.*_)?(event|form|field|variable|file|sheet|table|column|site|clinic|facility|location|practice|"
+    r"instrument|measure|scale|questionnaire|survey|drug|medication|med|product|brand|group|arm|project|"
+    r"study|program|programme|test|code|device|company|organization|organisation|org|unit)_name$"
+)
 
 _EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 _SSN = r"\d{3}-\d{2}-\d{4}"
@@ -108,7 +114,30 @@ def canonical_column(header: str) -> str:
 
 def is_identifying_header(header: str) -> bool:
     name = normalise_header(header)
-    return name not in _NOT_IDENTIFYING and bool(_IDENTIFYING_HEADER.match(name))
+    if name in _NOT_IDENTIFYING or _NAMES_A_THING.match(name):
+        return False
+    return bool(_IDENTIFYING_HEADER.match(name))
+
+
+# Words a modality cell may hold; a cell names a modality when its words point to exactly one.
+_MODALITY_WORDS = {
+    "ketamine_im": {"im", "intramuscular"},
+    "ketamine_iv": {"iv", "intravenous", "infusion"},
+    "ketamine_oral": {"oral", "po", "sublingual", "sl", "troche", "troches", "lozenge", "lozenges", "rdt", "odt"},
+    "esketamine_nasal": {"esketamine", "spravato", "esk", "nasal", "intranasal", "spray"},
+}
+_RACEMIC_WORDS = {"ketamine", "racemic"}  # never with esketamine: nasal racemic ketamine is another treatment
+
+
+def modality_for(cell: str) -> str | None:
+    """'IM', 'Ketamine IV', 'SL troche', 'Spravato' -> the canonical modality; None when unknown or ambiguous."""
+    words = set(normalise_header(cell).split("_")) - {""}
+    named = [modality for modality, known in _MODALITY_WORDS.items() if words & known]
+    if len(named) != 1:
+        return None
+    modality = named[0]
+    allowed = _MODALITY_WORDS[modality] | (set() if modality == "esketamine_nasal" else _RACEMIC_WORDS)
+    return modality if words <= allowed else None
 
 
 def table_kind(columns: set[str]) -> str | None:

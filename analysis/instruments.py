@@ -126,8 +126,9 @@ def score_items(instrument: Instrument, items: np.ndarray, supplied_total: np.nd
 
     items: int array (rows x n_items) with -1 for a missing answer, values already range-checked.
     supplied_total: int array with -1 where no total was given.
-    Returns total (-1 when none), method, and mismatch (a supplied total that disagrees with
-    complete items: an error for that row).
+    Returns total (-1 when none), method, mismatch (a supplied total that disagrees with
+    complete items: an error for that row), the number of answered items and their sum.
+    With items incomplete a supplied total in range is used as written (OUTCOMES.md §1).
     """
     answered = items >= 0
     n_answered = answered.sum(axis=1)
@@ -154,27 +155,36 @@ def score_items(instrument: Instrument, items: np.ndarray, supplied_total: np.nd
     method = np.where(use_prorated, PRORATED, method)
 
     mismatch = complete & has_total & (supplied_total != item_sum)
-    return {"total": total, "method": method, "mismatch": mismatch, "n_answered": n_answered}
+    return {"total": total, "method": method, "mismatch": mismatch, "n_answered": n_answered, "item_sum": item_sum}
+
+
+def _is_whole(value) -> bool:
+    """An answer or total must be a whole number: 2 or 2.0, never 2.5, True or '2'."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    return float(value).is_integer()
 
 
 def score(instrument: Instrument | str, items: Sequence[int | None] | None = None, total: int | None = None) -> tuple[int | None, str]:
     """Score one administration: (total or None, how it was obtained).
 
-    Raises ValueError for an item or total out of range, or a total that disagrees with
-    complete items.
+    Raises ValueError for an unknown instrument, an item or total that is not a whole number
+    in range, or a total that disagrees with complete items.
     """
     if isinstance(instrument, str):
+        if instrument not in INSTRUMENTS:
+            raise ValueError(f"unknown instrument {instrument!r}; use one of {', '.join(INSTRUMENTS)}")
         instrument = INSTRUMENTS[instrument]
     answers = list(items or [])
     if len(answers) > instrument.n_items:
         raise ValueError(f"{instrument.code} has {instrument.n_items} items, got {len(answers)}")
     answers += [None] * (instrument.n_items - len(answers))
     for k, answer in enumerate(answers, start=1):
-        if answer is not None and not (instrument.item_min <= answer <= instrument.item_max):
+        if answer is not None and (not _is_whole(answer) or not (instrument.item_min <= answer <= instrument.item_max)):
             raise ValueError(
                 f"{instrument.code} item {k} must be {instrument.item_min}-{instrument.item_max}, got {answer}"
             )
-    if total is not None and not (0 <= total <= instrument.total_max):
+    if total is not None and (not _is_whole(total) or not (0 <= total <= instrument.total_max)):
         raise ValueError(f"{instrument.code} total must be 0-{instrument.total_max}, got {total}")
     if total is None and all(a is None for a in answers):
         raise ValueError(f"{instrument.code} needs item answers or a total")

@@ -5,6 +5,7 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Callable, Iterable, Sequence
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis import store
 from analysis.columns import (
@@ -23,16 +25,20 @@ from analysis.columns import (
     REQUIRED,
     canonical_column,
     is_identifying_header,
+    modality_for,
     normalise_header,
     table_kind,
 )
 from analysis.instruments import INSTRUMENTS, MAX_ITEMS, score_items
 from analysis.readers import RawTable, ReadError, read_table_bytes
-from analysis.settings import MODALITIES
+
+log = logging.getLogger(__name__)
 
 EARLIEST_DATE = pd.Timestamp("1990-01-01")
 MAX_DOSE_MG = 1500
+MAX_VALUE_SHOWN = 80  # a problem quotes at most this much of a cell
 PSEUDONYM = r"[A-Za-z0-9_.\-]{1,64}"
+PSEUDONYM_COLUMNS = ("patient_id", "site", "clinician_id")
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 SEXES = {"f": "F", "female": "F", "woman": "F", "m": "M", "male": "M", "man": "M",
          "x": "X", "nonbinary": "X", "non_binary": "X", "other": "X", "u": "U", "unknown": "U"}
@@ -45,25 +51,22 @@ CONDITIONS = {
     "ocd": "OCD", "obsessive_compulsive_disorder": "OCD",
     "other": "other",
 }
-MODALITY_ALIASES = {
-    "ketamine_im": "ketamine_im", "im": "ketamine_im", "intramuscular": "ketamine_im", "ketamine_intramuscular": "ketamine_im", "im_ketamine": "ketamine_im",
-    "ketamine_iv": "ketamine_iv", "iv": "ketamine_iv", "intravenous": "ketamine_iv", "infusion": "ketamine_iv",
-    "ketamine_infusion": "ketamine_iv", "iv_ketamine": "ketamine_iv", "ketamine_intravenous": "ketamine_iv",
-    "ketamine_oral": "ketamine_oral", "oral": "ketamine_oral", "po": "ketamine_oral", "sublingual": "ketamine_oral", "sl": "ketamine_oral",
-    "troche": "ketamine_oral", "troches": "ketamine_oral", "lozenge": "ketamine_oral", "rdt": "ketamine_oral", "odt": "ketamine_oral",
-    "ketamine_sublingual": "ketamine_oral", "ketamine_sl": "ketamine_oral", "ketamine_troche": "ketamine_oral", "oral_ketamine": "ketamine_oral",
-    "esketamine_nasal": "esketamine_nasal", "esketamine": "esketamine_nasal", "spravato": "esketamine_nasal",
-    "nasal": "esketamine_nasal", "intranasal": "esketamine_nasal", "esketamine_intranasal": "esketamine_nasal",
-    "esketamine_spravato": "esketamine_nasal", "spravato_esketamine": "esketamine_nasal", "esk": "esketamine_nasal",
-}
 INSTRUMENT_ALIASES = {
     alias: code
     for code in INSTRUMENTS
     for stem in (code.lower().replace("-", ""), code.lower().replace("-", "_"))
     for alias in (stem, f"{stem}_total", f"{stem}_score")
 }
+AGE_BAND_ALIASES = {normalise_header(band): band for band in AGE_BANDS} | {"65_plus": "65+", "65plus": "65+"}
+# Cell patterns, matched on whole (stripped) cells.
+_ISO_DATE = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+_DECIMAL_COMMA = r"^(-?\d+),(\d+)$"  # 12,5 from a semicolon-separated European export
+_BARE_PHONE_OR_SSN = r"^\+?\d{9,11}$"
+_DATE_LIKE = r"^\d{4}-\d{2}-\d{2}$"
+UNEXPECTED_REASON = "the importer failed unexpectedly"
 
 Progress = Callable[[float, str], None]
+PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
 
 
 @dataclass(frozen=True)
@@ -139,16 +142,20 @@ class ImportResult:
     def problems_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
             [(p.file, p.row, p.column, p.value, p.reason) for p in self.problems],
-            columns=["file", "row", "column", "value", "reason"],
+            columns=PROBLEM_COLUMNS,
         )
 
 
 class _Refusal(Exception):
-    """A problem with a whole file (not one row): the import cannot go on."""
+    """A problem with a whole table (not one row): the import cannot go on."""
 
     def __init__(self, problems: list[Problem]):
         super().__init__(problems[0].sentence())
         self.problems = problems
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= MAX_VALUE_SHOWN else value[: MAX_VALUE_SHOWN - 1] + "…"
 
 
 # ---------------------------------------------------------------------------
@@ -156,45 +163,55 @@ class _Refusal(Exception):
 
 
 def _prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.DataFrame]:
-    """Drop named columns, refuse identifying ones, map aliases, tell the kind of table."""
-    frame = table.frame
-    kept = [c for c in frame.columns if normalise_header(c) not in drop_columns and c not in drop_columns]
-    frame = frame[kept]
-    identifying = [c for c in frame.columns if is_identifying_header(c)]
+    """Drop named columns, refuse identifying ones, map aliases, tell the kind of table.
+
+    Every header problem of the table is reported together.
+    """
+    kept = [c for c in table.frame.columns if normalise_header(c) not in drop_columns and c not in drop_columns]
+    frame = table.frame[kept]
+    problems = []
+
+    def refuse(column: str | None, reason: str) -> None:
+        problems.append(Problem(table.label, None, column, None, reason))
+
+    identifying = [c for c in kept if is_identifying_header(c)]
     if identifying:
         names = ", ".join(identifying)
-        raise _Refusal([Problem(
-            table.label, None, None, None,
-            f"identifying column(s) {names}: the store holds pseudonyms only. Remove them from the export, "
-            f"or drop them explicitly with --drop-columns {','.join(identifying)}.",
-        )])
-    canonical = [canonical_column(c) for c in frame.columns]
-    duplicates = sorted({c for c in canonical if canonical.count(c) > 1 and c})
-    if duplicates:
-        raise _Refusal([Problem(table.label, None, duplicates[0], None,
-                                f"more than one column means {duplicates[0]}; keep one of them.")])
-    frame = frame.set_axis(canonical, axis=1)
-    kind = table_kind(set(canonical))
+        refuse(names, f"identifying column(s) {names}: the store holds pseudonyms only. Remove them from the export, "
+                      f"or drop them explicitly with --drop-columns {','.join(identifying)}.")
+    others = [c for c in kept if c not in identifying]
+    canonical = {c: canonical_column(c) for c in others}
+    names = set(canonical.values())
+    if "date" in names and not names & {"session_date", "assessment_date"}:
+        # A bare "Date" column means the date of whatever the table records.
+        meaning = "assessment_date" if "instrument" in names else "session_date"
+        canonical = {c: meaning if name == "date" else name for c, name in canonical.items()}
+    by_meaning: dict[str, list[str]] = {}
+    for original, name in canonical.items():
+        by_meaning.setdefault(name, []).append(original)
+    for name, originals in by_meaning.items():
+        if len(originals) > 1:
+            refuse(name, f"the columns {', '.join(originals)} all mean {name}; keep one of them.")
+    kind = table_kind(set(canonical.values()))
     if kind is None:
-        shown = ", ".join(map(str, table.frame.columns[:8]))
-        raise _Refusal([Problem(
-            table.label, None, None, None,
-            f"could not tell what this table holds from its header ({shown}); it needs patient_id and "
-            "session_date (sessions or a session log), assessment_date and instrument (assessments), "
-            "or only patient attributes (patients). See the templates in data/templates.",
-        )])
-    missing = [c for c in REQUIRED[kind] if c not in canonical]
-    if missing:
-        raise _Refusal([Problem(table.label, None, ", ".join(missing), None,
-                                f"this {KIND_NAMES[kind]} is missing the required column(s) {', '.join(missing)}.")])
-    unknown = [original for original, name in zip(table.frame[kept].columns, canonical) if name not in ALLOWED[kind]]
-    if unknown:
-        raise _Refusal([Problem(
-            table.label, None, ", ".join(unknown), None,
-            f"column(s) {', '.join(unknown)} are not part of a {KIND_NAMES[kind]}; rename them to "
-            f"{', '.join(ALLOWED[kind][:6])}… or drop them with --drop-columns {','.join(unknown)}.",
-        )])
-    frame = frame.loc[(frame != "").any(axis=1)]  # rows blank in every cell are spacing, not data
+        shown = ", ".join(map(str, others[:8])) + (", …" if len(others) > 8 else "")
+        refuse(None, f"could not tell what this table holds from its header ({shown or 'no usable columns'}); it needs "
+                     "patient_id and session_date (sessions or a session log), assessment_date and instrument "
+                     "(assessments), or only patient attributes (patients). See the templates in data/templates.")
+    else:
+        missing = [c for c in REQUIRED[kind] if c not in canonical.values()]
+        if missing:
+            refuse(", ".join(missing),
+                   f"this {KIND_NAMES[kind]} is missing the required column(s) {', '.join(missing)}.")
+        unknown = [original for original, name in canonical.items() if name not in ALLOWED[kind]]
+        if unknown:
+            refuse(", ".join(unknown),
+                   f"column(s) {', '.join(unknown)} are not part of a {KIND_NAMES[kind]}; rename them to "
+                   f"{', '.join(ALLOWED[kind][:6])}… or drop them with --drop-columns {','.join(unknown)}.")
+    if problems:
+        raise _Refusal(problems)
+    frame = frame.set_axis([canonical[c] for c in frame.columns], axis=1)
+    frame = frame.loc[(frame != "").to_numpy().any(axis=1)]  # rows blank in every cell are spacing, not data
     return kind, frame
 
 
@@ -203,133 +220,213 @@ def _prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.Dat
 
 
 class _Checker:
+    """Checks the columns of one table and collects a problem for every failing cell.
+
+    Each check runs once per distinct value of a column and is spread back to the rows by
+    code: an export has hundreds of thousands of rows but few distinct dates, answers,
+    modalities or patients, so validation stays vectorised and cheap.
+    """
+
     def __init__(self, label: str, frame: pd.DataFrame, today: dt.date):
         self.label = label
         self.frame = frame
+        self.n = len(frame)
         self.rows = frame.index.to_numpy() + 2  # spreadsheet row: header is row 1
         self.today = pd.Timestamp(today)
         self.found: list[pd.DataFrame] = []
+        self._distinct: dict[str, tuple[np.ndarray, pd.Series]] = {}
 
-    def column(self, name: str) -> pd.Series:
-        if name in self.frame.columns:
-            return self.frame[name]
-        return pd.Series("", index=self.frame.index, dtype=str)
+    def distinct(self, name: str) -> tuple[np.ndarray, pd.Series]:
+        """(code of each row, distinct values) of a column; an absent column is blank everywhere."""
+        if name not in self._distinct:
+            if name in self.frame.columns:
+                codes, uniques = pd.factorize(self.frame[name], use_na_sentinel=False)
+                values = pd.Series(np.asarray(uniques, dtype=object), dtype="str").fillna("")
+            else:
+                codes, values = np.zeros(self.n, dtype=np.intp), pd.Series([""], dtype="str")
+            self._distinct[name] = (codes, values)
+        return self._distinct[name]
+
+    def given(self, name: str) -> np.ndarray:
+        """Per row: the cell is not blank."""
+        codes, values = self.distinct(name)
+        return (values != "").to_numpy(dtype=bool)[codes]
+
+    def _record(self, mask: np.ndarray, column: str, values, reasons) -> None:
+        self.found.append(pd.DataFrame({
+            "file": self.label, "row": self.rows[mask], "column": column, "value": values, "reason": reasons,
+        }))
 
     def flag(self, mask, column: str, values, reason) -> None:
-        """Record a problem for every row where mask is true; values and reason may be per row."""
+        """A problem for every row where mask is true; values: one per row, or one for all; reason likewise."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        values = np.asarray(values, dtype=object)
-        reasons = reason[mask] if isinstance(reason, np.ndarray) else reason
-        self.found.append(pd.DataFrame({
-            "file": self.label, "row": self.rows[mask], "column": column,
-            "value": values[mask] if values.ndim else values, "reason": reasons,
-        }))
+        if not isinstance(values, str):
+            values = [_shown(str(v)) for v in np.asarray(values, dtype=object)[mask]]
+        if isinstance(reason, np.ndarray):
+            reason = reason[mask]
+        self._record(mask, column, values, reason)
 
-    def required(self, name: str) -> pd.Series:
-        values = self.column(name)
-        self.flag(values == "", name, values, f"is blank; {name} is required on every row.")
-        return values
+    def flag_distinct(self, name: str, bad, reason, *, hide_value: bool = False) -> None:
+        """A problem for every row whose value is bad; bad (and reason, if an array) run over distinct values."""
+        codes, values = self.distinct(name)
+        bad = np.asarray(bad, dtype=bool)
+        if not bad.any():
+            return
+        mask = bad[codes]
+        picked = codes[mask]
+        shown = "(hidden)" if hide_value else [_shown(v) for v in values.to_numpy(dtype=object)[picked]]
+        self._record(mask, name, shown, reason[picked] if isinstance(reason, np.ndarray) else reason)
+
+    def required(self, name: str) -> None:
+        codes, values = self.distinct(name)
+        self.flag_distinct(name, (values == "").to_numpy(dtype=bool), f"is blank; {name} is required on every row.")
+
+    def spread(self, name: str, per_value) -> pd.Series:
+        """Text per distinct value (NaN for none) spread to the rows, kept in Arrow (no Python objects)."""
+        codes, _ = self.distinct(name)
+        per_value = pd.Series(per_value, dtype="str")
+        return pd.Series(per_value.array.take(codes), dtype="str")
 
     def pseudonym(self, name: str, required: bool) -> pd.Series:
-        values = self.required(name) if required else self.column(name)
-        bad = (values != "") & ~values.str.fullmatch(PSEUDONYM)
-        self.flag(bad, name, values.str.slice(0, 80),
-                  "is not a valid pseudonym: use 1-64 letters, digits, '_', '.' or '-' (no spaces, names or symbols).")
-        return values.where(values != "", None)
+        if required:
+            self.required(name)
+        codes, values = self.distinct(name)
+        blank = (values == "").to_numpy(dtype=bool)
+        bad = ~blank & ~values.str.fullmatch(PSEUDONYM).to_numpy(dtype=bool)
+        self.flag_distinct(name, bad, "is not a valid pseudonym: use 1-64 letters, digits, '_', '.' or '-' "
+                                      "(no spaces, names or symbols).")
+        return self.spread(name, values.where(~(blank | bad)))
 
-    def dates(self, name: str) -> pd.Series:
-        values = self.required(name)
-        match = values.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")[0]
-        parsed = pd.to_datetime(match, format="%Y-%m-%d", errors="coerce")
-        not_iso = (values != "") & match.isna()
-        self.flag(not_iso, name, values, "is not a date written YYYY-MM-DD (for example 2026-03-15).")
-        impossible = match.notna() & parsed.isna()
-        self.flag(impossible, name, values, "is not a real calendar date.")
-        self.flag(parsed > self.today, name, values, f"is in the future (today is {self.today.date()}).")
-        self.flag(parsed < EARLIEST_DATE, name, values, "is before 1990; check the year.")
-        return parsed.dt.date
+    def dates(self, name: str) -> np.ndarray:
+        """datetime64 per row; NaT where blank or invalid."""
+        self.required(name)
+        codes, values = self.distinct(name)
+        day = values.str.extract(_ISO_DATE)[0]
+        parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
+        not_iso = (values != "").to_numpy(dtype=bool) & day.isna().to_numpy(dtype=bool)
+        self.flag_distinct(name, not_iso, "is not a date written YYYY-MM-DD (for example 2026-03-15); "
+                                          "in Excel, format the column as Date.")
+        impossible = day.notna().to_numpy(dtype=bool) & parsed.isna().to_numpy(dtype=bool)
+        self.flag_distinct(name, impossible, "is not a real calendar date.")
+        future = (parsed > self.today).to_numpy(dtype=bool)
+        self.flag_distinct(name, future, f"is in the future (today is {self.today.date()}).")
+        early = (parsed < EARLIEST_DATE).to_numpy(dtype=bool)
+        self.flag_distinct(name, early, "is before 1990; check the year.")
+        parsed = parsed.where(~(future | early))
+        return parsed.to_numpy(dtype="datetime64[us]")[codes]
 
-    def mapped(self, name: str, mapping: dict[str, str], reason: str, *, required: bool) -> pd.Series:
-        values = self.required(name) if required else self.column(name)
-        keys = values.str.lower().str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_")
-        result = keys.map(mapping)
-        self.flag((values != "") & result.isna(), name, values, reason)
-        return result.where(values != "", None)
+    def mapped(self, name: str, mapping: Callable[[str], str | None] | dict[str, str], reason: str, *,
+               required: bool) -> pd.Series:
+        """The canonical value per row (NaN when blank or unknown)."""
+        if required:
+            self.required(name)
+        codes, values = self.distinct(name)
+        if isinstance(mapping, dict):
+            keys = values.str.lower().str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_")
+            result = keys.map(mapping).to_numpy(dtype=object)
+        else:
+            result = np.array([mapping(v) for v in values.to_numpy(dtype=object)], dtype=object)
+        blank = (values == "").to_numpy(dtype=bool)
+        unknown = ~blank & pd.isna(result)
+        self.flag_distinct(name, unknown, reason)
+        return self.spread(name, np.where(blank | unknown, None, result))
+
+    def _numbers(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(codes, number per distinct value (NaN when not a number), given per distinct value)."""
+        codes, values = self.distinct(name)
+        text = values.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
+        given = (values != "").to_numpy(dtype=bool)
+        numbers = pd.to_numeric(text.where(given), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return codes, numbers, given
 
     def integers(self, name: str, low: int, high: int, what: str) -> np.ndarray:
-        """Whole numbers in [low, high]; -1 marks a blank cell."""
-        values = self.column(name)
-        numbers = pd.to_numeric(values.where(values != "", None), errors="coerce")
-        not_number = (values != "") & numbers.isna()
-        self.flag(not_number, name, values, f"is not a valid {what} (a whole number from {low} to {high}).")
-        not_whole = numbers.notna() & (numbers != numbers.round())
-        out_of_range = numbers.notna() & ~not_whole & ((numbers < low) | (numbers > high))
-        self.flag(not_whole | out_of_range, name, values, f"is not a valid {what} (a whole number from {low} to {high}).")
-        ok = numbers.notna() & ~not_whole & ~out_of_range
-        return np.where(ok, numbers.fillna(-1).to_numpy(dtype=float), -1).astype(np.int64)
+        """Whole numbers in [low, high] per row; -1 marks a blank or invalid cell."""
+        codes, numbers, given = self._numbers(name)
+        with np.errstate(invalid="ignore"):
+            valid = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers >= low) & (numbers <= high)
+        self.flag_distinct(name, given & ~valid, f"is not a valid {what} (a whole number from {low} to {high}).")
+        return np.where(valid, np.nan_to_num(numbers), -1).astype(np.int64)[codes]
 
-    def dose(self, name: str) -> pd.Series:
-        values = self.column(name)
-        numbers = pd.to_numeric(values.where(values != "", None), errors="coerce")
-        self.flag((values != "") & numbers.isna(), name, values, "is not a number of milligrams.")
-        self.flag(numbers <= 0, name, values, "is not a valid dose: it must be more than 0 mg.")
-        self.flag(numbers > MAX_DOSE_MG, name, values, f"is above {MAX_DOSE_MG} mg; check the units (milligrams).")
-        return numbers
+    def dose(self, name: str) -> np.ndarray:
+        codes, numbers, given = self._numbers(name)
+        not_number = given & np.isnan(numbers)
+        self.flag_distinct(name, not_number, "is not a number of milligrams.")
+        with np.errstate(invalid="ignore"):
+            not_positive = numbers <= 0
+            too_high = numbers > MAX_DOSE_MG
+        self.flag_distinct(name, not_positive, "is not a valid dose: it must be more than 0 mg.")
+        self.flag_distinct(name, too_high, f"is above {MAX_DOSE_MG} mg; check the units (milligrams).")
+        return np.where(given & ~not_number & ~not_positive & ~too_high, numbers, np.nan)[codes]
 
     def identifying_values(self) -> None:
+        """Values that look like emails, phone numbers or SSNs, in any column (never repeated back)."""
         for column in self.frame.columns:
-            values = self.frame[column]
+            codes, values = self.distinct(column)
             for what, pattern in IDENTIFYING_VALUES:
-                hits = values.str.contains(pattern, regex=True)
-                if hits.any():
-                    # The value itself is not repeated: it may be a real identifier.
-                    self.flag(hits, column, "(hidden)", f"looks like {what}; the store holds pseudonyms only, remove it.")
+                hits = values.str.contains(pattern.pattern, regex=True).to_numpy(dtype=bool)
+                self.flag_distinct(column, hits, f"looks like {what}; the store holds pseudonyms only, remove it.",
+                                   hide_value=True)
+            if column in PSEUDONYM_COLUMNS:
+                digits = values.str.fullmatch(_BARE_PHONE_OR_SSN).to_numpy(dtype=bool)
+                self.flag_distinct(column, digits, "looks like a phone number or Social Security number written "
+                                                   "without separators; use the clinic's pseudonym instead.",
+                                   hide_value=True)
+                date_like = values.str.fullmatch(_DATE_LIKE).to_numpy(dtype=bool)
+                self.flag_distinct(column, date_like, "looks like a date (a date of birth?); use the clinic's "
+                                                      "pseudonym instead.", hide_value=True)
 
     def problems(self) -> pd.DataFrame:
         if not self.found:
-            return pd.DataFrame(columns=["file", "row", "column", "value", "reason"])
+            return _empty_problems()
         return pd.concat(self.found, ignore_index=True)
 
 
-MODALITY_REASON = "is not a known modality; use ketamine_im, ketamine_iv, ketamine_oral or esketamine_nasal (IM, IV, oral/SL/troche, Spravato)."
+MODALITY_REASON = ("is not a known modality; use ketamine_im, ketamine_iv, ketamine_oral or esketamine_nasal "
+                   "(IM, IV, oral/SL/troche, Spravato).")
 
 
 def _score_block(check: _Checker, instrument_code: np.ndarray, item_columns: Sequence[str], total_column: str) -> pd.DataFrame:
     """Validate and score item and total columns for rows whose instrument is given."""
-    n = len(check.frame)
+    n = check.n
+    instrument_code = pd.Series(instrument_code, dtype="str").reset_index(drop=True)
     items = np.full((n, MAX_ITEMS), -1, dtype=np.int64)
     for k, column in enumerate(item_columns):
         if column:
             items[:, k] = check.integers(column, 0, 3, "item answer")
-    totals = check.integers(total_column, 0, 27, "total")
-    result = pd.DataFrame({"instrument": instrument_code, "total": -1, "method": "incomplete",
-                           "items_answered": 0}, index=check.frame.index)
+    totals = check.integers(total_column, 0, max(i.total_max for i in INSTRUMENTS.values()), "total")
+    total = np.full(n, -1, dtype=np.int64)
+    method = np.full(n, "incomplete", dtype=object)
+    answered = np.zeros(n, dtype=np.int64)
     for code, instrument in INSTRUMENTS.items():
-        rows = instrument_code == code
+        rows = (instrument_code == code).to_numpy(dtype=bool, na_value=False)
         if not rows.any():
             continue
-        extra = (items[:, instrument.n_items:] >= 0).any(axis=1) & rows
         for k in range(instrument.n_items, MAX_ITEMS):
             column = item_columns[k]
             if column:
-                check.flag(extra & (items[:, k] >= 0), column, check.column(column),
+                check.flag(rows & (items[:, k] >= 0), column, check.frame[column] if column in check.frame else "",
                            f"is in {column}, but {code} has only {instrument.n_items} items; leave {column} blank.")
         over = rows & (totals > instrument.total_max)
-        check.flag(over, total_column, check.column(total_column), f"is not a valid {code} total (0-{instrument.total_max}).")
+        check.flag(over, total_column, check.frame[total_column] if total_column in check.frame else "",
+                   f"is not a valid {code} total (0-{instrument.total_max}).")
         scored = score_items(instrument, items[rows, : instrument.n_items], np.where(over[rows], -1, totals[rows]))
-        result.loc[rows, "total"] = scored["total"]
-        result.loc[rows, "method"] = scored["method"]
-        result.loc[rows, "items_answered"] = scored["n_answered"]
-        mismatch = np.zeros(n, dtype=bool)
-        mismatch[np.flatnonzero(rows)[scored["mismatch"]]] = True
-        sums = np.where(items >= 0, items, 0).sum(axis=1)
-        check.flag(mismatch, total_column, check.column(total_column), np.array(
-            [f"does not equal the sum of the item answers ({s}); correct the total or the items." for s in sums],
-            dtype=object))
-    empty = (instrument_code != None) & (items < 0).all(axis=1) & (totals < 0)  # noqa: E711
+        total[rows] = scored["total"]
+        method[rows] = scored["method"]
+        answered[rows] = scored["n_answered"]
+        where = np.flatnonzero(rows)
+        sums = scored["item_sum"]
+        wrong = scored["mismatch"]
+        if wrong.any():
+            mask = np.zeros(n, dtype=bool)
+            mask[where[wrong]] = True
+            reasons = np.array([f"does not equal the sum of the item answers ({s}); correct the total or the items."
+                                for s in sums[wrong]], dtype=object)  # only the wrong rows
+            check.flag(mask, total_column, check.frame[total_column], reasons)
+    empty = instrument_code.notna().to_numpy(dtype=bool) & (items < 0).all(axis=1) & (totals < 0)
     check.flag(empty, total_column, "", "this assessment has neither item answers nor a total.")
+    result = pd.DataFrame({"instrument": instrument_code, "total": total, "method": method, "items_answered": answered})
     for k in range(MAX_ITEMS):
         result[f"item_{k + 1}"] = items[:, k]
     return result
@@ -348,24 +445,26 @@ def _validate(kind: str, label: str, frame: pd.DataFrame, today: dt.date) -> dic
     if kind in ("patients", "session_log"):
         attributes = pd.DataFrame({
             "patient_id": patient_id,
-            "age_band": check.mapped("age_band", {normalise_header(b) or b: b for b in AGE_BANDS} | {"65": "65+", "65_plus": "65+", "65plus": "65+"},
+            "age_band": check.mapped("age_band", AGE_BAND_ALIASES,
                                      f"is not an age band; use one of {', '.join(AGE_BANDS)}.", required=False),
             "sex": check.mapped("sex", SEXES, "is not a recorded sex; use F, M, X or U.", required=False),
             "primary_condition": check.mapped(
                 "primary_condition", CONDITIONS,
-                "is not on the list of conditions; use MDD, TRD, PTSD, GAD, bipolar depression, OCD or other.", required=False),
+                "is not on the list of conditions; use MDD, TRD, PTSD, GAD, bipolar depression, OCD or other.",
+                required=False),
             "site": check.pseudonym("site", required=False),
             "clinician_id": check.pseudonym("clinician_id", required=False),
             **origin,
         })
         if kind == "session_log":
+            # Site and clinician belong to each session there, not to the patient.
             has_attributes = attributes[["age_band", "sex", "primary_condition"]].notna().any(axis=1)
             attributes = attributes.loc[has_attributes].assign(site=None, clinician_id=None)
         out["patients"] = attributes
 
     if kind in ("sessions", "session_log"):
         session_date = check.dates("session_date")
-        modality = check.mapped("modality", MODALITY_ALIASES, MODALITY_REASON, required=(kind == "sessions"))
+        modality = check.mapped("modality", modality_for, MODALITY_REASON, required=(kind == "sessions"))
         sessions = pd.DataFrame({
             "patient_id": patient_id, "session_date": session_date, "modality": modality,
             "dose_mg": check.dose("dose_mg"),
@@ -374,31 +473,36 @@ def _validate(kind: str, label: str, frame: pd.DataFrame, today: dt.date) -> dic
             **origin,
         })
         if kind == "session_log":
-            raw_modality = check.column("modality")
-            dose_only = (raw_modality == "") & (check.column("dose_mg") != "")
-            check.flag(dose_only, "dose_mg", check.column("dose_mg"), "a dose needs a modality on the same row.")
-            sessions = sessions.loc[raw_modality != ""]
+            has_modality = check.given("modality")
+            check.flag(~has_modality & check.given("dose_mg"), "dose_mg", check.frame["dose_mg"] if "dose_mg" in frame else "",
+                       "a dose needs a modality on the same row.")
+            sessions = sessions.loc[has_modality]
         out["sessions"] = sessions
 
     if kind == "assessments":
-        instrument = check.mapped("instrument", INSTRUMENT_ALIASES, "is not a known instrument; use PHQ-9 or GAD-7.", required=True)
-        scored = _score_block(check, instrument.to_numpy(dtype=object), ITEM_COLUMNS, "total")
-        out["assessments"] = scored.assign(patient_id=patient_id, assessment_date=check.dates("assessment_date"), **origin)
+        instrument = check.mapped("instrument", INSTRUMENT_ALIASES, "is not a known instrument; use PHQ-9 or GAD-7.",
+                                  required=True)
+        scored = _score_block(check, instrument, ITEM_COLUMNS, "total")
+        out["assessments"] = scored.assign(patient_id=patient_id, assessment_date=check.dates("assessment_date"),
+                                           _total_column="total", **origin)
 
     if kind == "session_log":
         blocks = []
-        any_score = np.zeros(len(frame), dtype=bool)
+        any_score = np.zeros(check.n, dtype=bool)
         for code, instrument in INSTRUMENTS.items():
             prefix = instrument.log_prefix
             item_columns = [f"{prefix}_item_{k}" if k <= instrument.n_items else "" for k in range(1, MAX_ITEMS + 1)]
-            present = [c for c in item_columns if c] + [f"{prefix}_total"]
-            has_score = (check.frame.reindex(columns=present, fill_value="") != "").any(axis=1).to_numpy()
+            has_score = np.zeros(check.n, dtype=bool)
+            for column in [c for c in item_columns if c] + [f"{prefix}_total"]:
+                has_score |= check.given(column)
             any_score |= has_score
             scored = _score_block(check, np.where(has_score, code, None), item_columns, f"{prefix}_total")
-            scored = scored.assign(patient_id=patient_id, assessment_date=session_date, **origin)
+            # Each score is a pre-session measure, dated the day of the session.
+            scored = scored.assign(patient_id=patient_id, assessment_date=session_date,
+                                   _total_column=f"{prefix}_total", **origin)
             blocks.append(scored.loc[has_score])
-        out["assessments"] = pd.concat(blocks)
-        nothing = (check.column("modality") == "") & ~any_score
+        out["assessments"] = pd.concat(blocks, ignore_index=True)
+        nothing = ~check.given("modality") & ~any_score
         check.flag(nothing, "modality", "", "this row has neither a modality (a session) nor any score (an assessment).")
 
     out["problems"] = check.problems()
@@ -414,26 +518,63 @@ _ASSESSMENT_VALUES = ["total"] + [f"item_{k}" for k in range(1, MAX_ITEMS + 1)]
 _PATIENT_VALUES = ["age_band", "sex", "primary_condition", "site", "clinician_id"]
 
 
+def _empty_problems() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in PROBLEM_COLUMNS})
+
+
 def _conflicts_in_batch(frame: pd.DataFrame, key: list[str], values: list[str], what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows sharing a key into the first of identical copies and problems for conflicting ones."""
-    if frame.empty:
-        return frame, pd.DataFrame(columns=["file", "row", "column", "value", "reason"])
-    comparable = frame[key + values].astype(str)
-    variants = comparable.drop_duplicates().groupby(key, dropna=False).size()
-    conflicting_keys = variants[variants > 1].index
-    conflicted = frame.set_index(key).index.isin(conflicting_keys)
-    problems = frame.loc[conflicted]
+    """Split rows sharing a key into one row per key (the first of identical copies) and problems for
+    conflicting ones, each naming the column that differs and where the other row is."""
+    if frame.empty or not frame.duplicated(key).any():
+        return frame, _empty_problems()
+    variants = frame.drop_duplicates(key + values)
+    conflicting_keys = variants.loc[variants.duplicated(key, keep=False), key].drop_duplicates()
+    if conflicting_keys.empty:
+        return frame.drop_duplicates(key), _empty_problems()
+    conflicted = frame[key].merge(conflicting_keys.assign(_conflict=True), on=key, how="left")["_conflict"]
+    conflicted = conflicted.notna().to_numpy(dtype=bool)
+    # Only the (few) conflicting rows are described one by one.
+    rows = frame.loc[conflicted].reset_index(drop=True)
+    group_of = rows.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
+    differs = rows.groupby(group_of)[values].nunique(dropna=False) > 1
+    column_of_group = differs.idxmax(axis=1)
+    places = (rows["_file"].astype(str) + " row " + rows["_row"].astype(str)).to_numpy(dtype=object)
+    problems = []
+    for position in range(len(rows)):
+        column = column_of_group[group_of[position]]
+        value = rows[column].iloc[position]
+        if "_total_column" in rows:  # a session log names its score columns phq9_total, gad7_item_3, ...
+            column = _score_column(rows["_total_column"].iloc[position], column)
+        others = [places[other] for other in np.flatnonzero(group_of == group_of[position]) if other != position]
+        problems.append((rows["_file"].iloc[position], int(rows["_row"].iloc[position]), column,
+                         "" if pd.isna(value) or value == -1 else str(value),
+                         f"another row with the same {what} has a different {column} ({', '.join(others[:5])}"
+                         f"{', …' if len(others) > 5 else ''}); keep one correct row."))
+    return frame.loc[~conflicted].drop_duplicates(key), pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
+
+
+def _score_column(total_column: str, column: str) -> str:
+    """The column as the file names it: 'item_3' of a row whose total is in gad7_total is gad7_item_3."""
+    prefix = total_column.removesuffix("total")
+    return f"{prefix}{column}" if prefix and column != "total" else total_column if column == "total" else column
+
+
+def _patient_conflicts(patients: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per patient, each attribute taken from whichever row gives it; two different values conflict."""
+    if patients.empty:
+        return patients, _empty_problems()
+    grouped = patients.groupby("patient_id", sort=False)
+    conflicting = (grouped[_PATIENT_VALUES].nunique(dropna=True) > 1).any(axis=1)
+    clash = patients["patient_id"].isin(conflicting.index[conflicting]).to_numpy()
+    rows = patients.loc[clash]
     problem_frame = pd.DataFrame({
-        "file": problems["_file"], "row": problems["_row"], "column": key[-1],
-        "value": problems[key[-1]].astype(str),
-        "reason": f"another row has the same {what} with different values; keep one correct row.",
-    })
-    return frame.loc[~conflicted], problem_frame
-
-
-def _first_of_identical(frame: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame, pd.Series]:
-    duplicate = frame.duplicated(key, keep="first")
-    return frame.loc[~duplicate], duplicate
+        "file": rows["_file"].to_numpy(), "row": rows["_row"].to_numpy(), "column": "patient_id",
+        "value": rows["patient_id"].to_numpy(),
+        "reason": "another row gives this patient a different age band, sex, condition, site or clinician; keep one.",
+    }) if clash.any() else _empty_problems()
+    kept = patients.loc[~clash]
+    merged = kept.groupby("patient_id", sort=False, as_index=False).first()
+    return merged[patients.columns], problem_frame
 
 
 @dataclass
@@ -443,30 +584,78 @@ class _Batch:
     assessments: pd.DataFrame
 
 
+_N_ITEMS_SQL = "CASE instrument " + " ".join(
+    f"WHEN '{code}' THEN {instrument.n_items}" for code, instrument in INSTRUMENTS.items()) + " END"
+_ITEMS_SQL = "list_slice([" + ", ".join(
+    f"CAST(nullif(item_{k}, -1) AS TINYINT)" for k in range(1, MAX_ITEMS + 1)) + f"], 1, {_N_ITEMS_SQL})"
+_VIEW_SQL = {
+    "sessions": """
+        SELECT CAST(patient_id AS VARCHAR) AS patient_id, CAST(session_date AS DATE) AS session_date,
+               CAST(modality AS VARCHAR) AS modality, CAST(dose_mg AS DOUBLE) AS dose_mg,
+               CAST(site AS VARCHAR) AS site, CAST(clinician_id AS VARCHAR) AS clinician_id,
+               CAST(_file AS VARCHAR) AS _file, CAST(_row AS INTEGER) AS _row
+        FROM {raw}""",
+    "assessments": f"""
+        SELECT CAST(patient_id AS VARCHAR) AS patient_id, CAST(assessment_date AS DATE) AS assessment_date,
+               CAST(instrument AS VARCHAR) AS instrument, {_ITEMS_SQL} AS items,
+               CAST(nullif(total, -1) AS SMALLINT) AS total, CAST(method AS VARCHAR) AS total_method,
+               CAST(items_answered AS TINYINT) AS items_answered,
+               CAST(CASE WHEN instrument = 'PHQ-9' THEN nullif(item_9, -1) END AS TINYINT) AS item9,
+               CAST(_total_column AS VARCHAR) AS _total_column, CAST(_file AS VARCHAR) AS _file, CAST(_row AS INTEGER) AS _row
+        FROM {{raw}}""",
+    "patients": """
+        SELECT CAST(patient_id AS VARCHAR) AS patient_id, CAST(age_band AS VARCHAR) AS age_band,
+               CAST(sex AS VARCHAR) AS sex, CAST(primary_condition AS VARCHAR) AS primary_condition,
+               CAST(site AS VARCHAR) AS site, CAST(clinician_id AS VARCHAR) AS clinician_id,
+               CAST(_file AS VARCHAR) AS _file, CAST(_row AS INTEGER) AS _row
+        FROM {raw}""",
+}
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, kind: str, frame: pd.DataFrame) -> None:
+    """Expose validated rows to SQL as view `name`, shaped and typed like the store's table."""
+    # Handed over as Arrow: DuckDB then reads the columns directly instead of Python objects.
+    con.register(f"{name}_raw", pa.Table.from_pandas(frame, preserve_index=False))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {_VIEW_SQL[kind].format(raw=name + '_raw')}")  # constant names
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    for name in names:
+        con.execute(f"DROP VIEW IF EXISTS {name}")  # constant names
+        con.unregister(f"{name}_raw")
+
+
 def _store_conflicts(con: duckdb.DuckDBPyConnection, batch: _Batch) -> pd.DataFrame:
-    """Rows that clash with what the store already holds, as problems."""
+    """Rows that clash with what the store already holds, as problems naming the column that differs."""
     frames = []
-    con.register("incoming_sessions", batch.sessions[["patient_id", "session_date", "modality", "dose_mg", "site", "clinician_id", "_file", "_row"]])
+    _register(con, "incoming_sessions", "sessions", batch.sessions)
     frames.append(con.execute("""
-        SELECT i._file AS file, i._row AS row, 'modality' AS column, i.modality AS value,
+        SELECT i._file AS file, i._row AS row,
+               CASE WHEN s.modality IS DISTINCT FROM i.modality THEN 'modality'
+                    WHEN s.dose_mg IS DISTINCT FROM i.dose_mg THEN 'dose_mg'
+                    WHEN s.site IS DISTINCT FROM i.site THEN 'site' ELSE 'clinician_id' END AS column,
+               CASE WHEN s.modality IS DISTINCT FROM i.modality THEN i.modality
+                    WHEN s.dose_mg IS DISTINCT FROM i.dose_mg THEN coalesce(CAST(i.dose_mg AS VARCHAR), '')
+                    WHEN s.site IS DISTINCT FROM i.site THEN coalesce(i.site, '')
+                    ELSE coalesce(i.clinician_id, '') END AS value,
                'conflicts with the session already in the store for this patient and date ('
-               || s.modality || coalesce(', ' || s.dose_mg || ' mg', '') || '); correct the row or leave it out.' AS reason
+               || s.modality || coalesce(', ' || s.dose_mg || ' mg', '') || coalesce(', site ' || s.site, '')
+               || coalesce(', clinician ' || s.clinician_id, '') || '); correct the row or leave it out.' AS reason
         FROM incoming_sessions i JOIN sessions s USING (patient_id, session_date)
         WHERE s.modality IS DISTINCT FROM i.modality OR s.dose_mg IS DISTINCT FROM i.dose_mg
            OR s.site IS DISTINCT FROM i.site OR s.clinician_id IS DISTINCT FROM i.clinician_id
     """).df())
-    con.unregister("incoming_sessions")
-    _register_assessments(con, "incoming_assessments", batch.assessments)
+    _register(con, "incoming_assessments", "assessments", batch.assessments)
     frames.append(con.execute("""
-        SELECT i._file AS file, i._row AS row, 'total' AS column, CAST(i.total AS VARCHAR) AS value,
+        SELECT i._file AS file, i._row AS row, i._total_column AS column, coalesce(CAST(i.total AS VARCHAR), '') AS value,
                'conflicts with the ' || a.instrument || ' already in the store for this patient and date (total '
-               || coalesce(CAST(a.total AS VARCHAR), 'incomplete') || '); correct the row or leave it out.' AS reason
+               || coalesce(CAST(a.total AS VARCHAR), 'incomplete')
+               || CASE WHEN a.total IS NOT DISTINCT FROM i.total THEN ', other item answers' ELSE '' END
+               || '); correct the row or leave it out.' AS reason
         FROM incoming_assessments i JOIN assessments a USING (patient_id, assessment_date, instrument)
         WHERE a.items IS DISTINCT FROM i.items OR a.total IS DISTINCT FROM i.total
     """).df())
-    con.execute("DROP VIEW incoming_assessments")
-    con.unregister("incoming_assessments_raw")
-    con.register("incoming_patients", batch.patients)
+    _register(con, "incoming_patients", "patients", batch.patients)
     frames.append(con.execute("""
         SELECT i._file AS file, i._row AS row, 'patient_id' AS column, i.patient_id AS value,
                'conflicts with the patient already in the store (different age band, sex, condition, site or clinician).' AS reason
@@ -477,30 +666,9 @@ def _store_conflicts(con: duckdb.DuckDBPyConnection, batch: _Batch) -> pd.DataFr
            OR (i.site IS NOT NULL AND p.site IS NOT NULL AND i.site <> p.site)
            OR (i.clinician_id IS NOT NULL AND p.clinician_id IS NOT NULL AND i.clinician_id <> p.clinician_id)
     """).df())
-    con.unregister("incoming_patients")
-    return pd.concat(frames, ignore_index=True)
-
-
-_N_ITEMS_SQL = "CASE instrument " + " ".join(
-    f"WHEN '{code}' THEN {instrument.n_items}" for code, instrument in INSTRUMENTS.items()) + " END"
-_ITEMS_SQL = "list_slice([" + ", ".join(
-    f"CAST(nullif(item_{k}, -1) AS TINYINT)" for k in range(1, MAX_ITEMS + 1)) + f"], 1, {_N_ITEMS_SQL})"
-
-
-def _register_assessments(con: duckdb.DuckDBPyConnection, name: str, assessments: pd.DataFrame) -> None:
-    """Expose validated assessments to SQL shaped like the store (items as a list, NULL = blank)."""
-    columns = ["patient_id", "assessment_date", "instrument", "total", "method", "items_answered",
-               *ITEM_COLUMNS, "_file", "_row"]
-    con.register(f"{name}_raw", assessments[columns])
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW {name} AS
-        SELECT patient_id, assessment_date, instrument, {_ITEMS_SQL} AS items,
-               CAST(nullif(total, -1) AS SMALLINT) AS total, method AS total_method,
-               CAST(items_answered AS TINYINT) AS items_answered,
-               CAST(CASE WHEN instrument = 'PHQ-9' THEN nullif(item_9, -1) END AS TINYINT) AS item9,
-               _file, _row
-        FROM {name}_raw
-    """)
+    _unregister(con, "incoming_sessions", "incoming_assessments", "incoming_patients")
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else _empty_problems()
 
 
 # ---------------------------------------------------------------------------
@@ -517,23 +685,32 @@ def _read_sources(sources: Iterable[tuple[str, bytes]]) -> tuple[list[tuple[str,
     return read, problems
 
 
-def _empty_problems() -> pd.DataFrame:
-    return pd.DataFrame(columns=["file", "row", "column", "value", "reason"])
+def _distinct_names(sources: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Two uploads called sessions.csv become 'sessions.csv' and 'sessions.csv (2)', so every problem says which."""
+    seen: dict[str, int] = {}
+    named = []
+    for name, data in sources:
+        seen[name] = seen.get(name, 0) + 1
+        named.append((name if seen[name] == 1 else f"{name} ({seen[name]})", data))
+    return named
 
 
 def import_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLike], **options) -> ImportResult:
     """Import files named on the command line. A missing or unreadable path is a problem, not a crash."""
     sources, missing = [], []
+    paths = [Path(p) for p in paths]
+    names = [p.name for p in paths]
     for path in paths:
-        path = Path(path)
+        # Files from two folders with the same name are told apart by the path as given.
+        label = path.name if names.count(path.name) == 1 else str(path)
         try:
-            sources.append((path.name, path.read_bytes()))
+            sources.append((label, path.read_bytes()))
         except FileNotFoundError:
             missing.append(Problem(str(path), None, None, None, "no such file; check the path."))
         except IsADirectoryError:
             missing.append(Problem(str(path), None, None, None, "is a folder; name the CSV or .xlsx files inside it."))
         except OSError as error:
-            missing.append(Problem(str(path), None, None, None, f"could not be read ({error.strerror})."))
+            missing.append(Problem(str(path), None, None, None, f"could not be read ({error.strerror or error})."))
     if missing:
         return ImportResult(refused=True, problems=missing)
     return import_bytes(con, sources, **options)
@@ -559,9 +736,24 @@ def import_bytes(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Check every row of every source, then load them in one transaction, or change nothing."""
-    today = today or dt.date.today()
-    report = progress or (lambda fraction, message: None)
-    drop = {normalise_header(c) for c in drop_columns if c.strip()} | {c.strip() for c in drop_columns if c.strip()}
+    drop_columns = [c for c in drop_columns if c.strip()]
+    try:
+        return _import(con, _distinct_names(sources), skip_invalid=skip_invalid, drop_columns=drop_columns,
+                       user=user, today=today or dt.date.today(), report=progress or (lambda fraction, message: None))
+    except store.StoreError:
+        raise
+    except Exception as error:  # a bug, or the disk: the store is unchanged; the traceback goes to the log
+        log.exception("import failed")
+        names = ", ".join(name for name, _ in sources) or "the import"
+        return ImportResult(refused=True, problems=[Problem(
+            names, None, None, None,
+            f"{names}: {UNEXPECTED_REASON} ({type(error).__name__}); nothing was changed in the store. "
+            "Please report this together with the file.")])
+
+
+def _import(con, sources, *, skip_invalid: bool, drop_columns: list[str], user: str | None, today: dt.date,
+            report: Progress) -> ImportResult:
+    drop = {normalise_header(c) for c in drop_columns} | {c.strip() for c in drop_columns}
 
     report(0.05, "Reading files")
     read, problems = _read_sources(sources)
@@ -590,52 +782,70 @@ def import_bytes(
                 continue
             for key, value in validated.items():
                 parts[key].append(value)
-    unknown_drops = sorted(c for c in {c.strip() for c in drop_columns if c.strip()} if c not in seen_columns and normalise_header(c) not in seen_columns)
+    unknown_drops = sorted(c for c in {c.strip() for c in drop_columns}
+                           if c not in seen_columns and normalise_header(c) not in seen_columns)
     if unknown_drops:
         file_problems.append(Problem(", ".join(summaries), None, ", ".join(unknown_drops), None,
                                      f"--drop-columns names {', '.join(unknown_drops)}, which no file has; check the spelling."))
+    row_problems = pd.concat([p for p in parts["problems"] if len(p)] or [_empty_problems()], ignore_index=True)
     if file_problems:
-        return ImportResult(refused=True, problems=file_problems, files=list(summaries.values()))
+        # Whole tables that cannot be read; list the row problems found in the others too.
+        listed = file_problems + [_problem(r) for r in row_problems.sort_values(["file", "row"], kind="stable").itertuples()]
+        return ImportResult(refused=True, problems=listed, files=list(summaries.values()))
 
     report(0.65, "Checking for duplicates")
-    patients = pd.concat(parts["patients"]) if parts["patients"] else pd.DataFrame(columns=["patient_id", *_PATIENT_VALUES, "_file", "_row"])
-    sessions = pd.concat(parts["sessions"]) if parts["sessions"] else pd.DataFrame(columns=["patient_id", "session_date", *_SESSION_VALUES, "_file", "_row"])
-    assessments = pd.concat(parts["assessments"]) if parts["assessments"] else pd.DataFrame(
-        columns=["patient_id", "assessment_date", "instrument", "total", "method", "items_answered", *ITEM_COLUMNS, "_file", "_row"])
-    row_problems = pd.concat([p for p in parts["problems"] if len(p)] or [_empty_problems()], ignore_index=True)
+    patients = _concat(parts["patients"], ["patient_id", *_PATIENT_VALUES, "_file", "_row"])
+    sessions = _concat(parts["sessions"], ["patient_id", "session_date", *_SESSION_VALUES, "_file", "_row"])
+    assessments = _concat(parts["assessments"], ["patient_id", "assessment_date", "instrument", "total", "method",
+                                                 "items_answered", *ITEM_COLUMNS, "_total_column", "_file", "_row"])
 
     # Rows with a problem are set aside before looking for duplicates among the good ones.
-    bad_rows = set(zip(row_problems["file"], row_problems["row"]))
-
-    def good(frame: pd.DataFrame) -> pd.DataFrame:
-        if not bad_rows or frame.empty:
-            return frame
-        keys = pd.MultiIndex.from_arrays([frame["_file"], frame["_row"]])
-        return frame.loc[~keys.isin(list(bad_rows))]
-
-    sessions, session_conflicts = _conflicts_in_batch(good(sessions), ["patient_id", "session_date"], _SESSION_VALUES, "patient and session_date")
+    bad_rows = _row_keys(row_problems["file"], row_problems["row"])
+    sessions, session_conflicts = _conflicts_in_batch(
+        _without(sessions, bad_rows), ["patient_id", "session_date"], _SESSION_VALUES, "patient and session_date")
     assessments, assessment_conflicts = _conflicts_in_batch(
-        good(assessments), ["patient_id", "assessment_date", "instrument"], _ASSESSMENT_VALUES, "patient, date and instrument")
-    patients, patient_conflicts = _conflicts_in_batch(good(patients), ["patient_id"], _PATIENT_VALUES, "patient_id")
-    batch = _Batch(patients=patients, sessions=sessions, assessments=assessments)
-    store_conflicts = _store_conflicts(con, batch)
-    all_problems = pd.concat(
-        [f for f in (row_problems, session_conflicts, assessment_conflicts, patient_conflicts, store_conflicts) if len(f)]
-        or [_empty_problems()], ignore_index=True,
-    ).sort_values(["file", "row"], kind="stable")
-    problems = [Problem(r.file, int(r.row), r.column, None if pd.isna(r.value) else str(r.value), r.reason)
-                for r in all_problems.itertuples()]
+        _without(assessments, bad_rows), ["patient_id", "assessment_date", "instrument"], _ASSESSMENT_VALUES,
+        "patient, date and instrument")
+    patients, patient_conflicts = _patient_conflicts(_without(patients, bad_rows))
+    store_conflicts = _store_conflicts(con, _Batch(patients=patients, sessions=sessions, assessments=assessments))
+    found = [f for f in (row_problems, session_conflicts, assessment_conflicts, patient_conflicts, store_conflicts) if len(f)]
+    all_problems = (pd.concat(found, ignore_index=True) if found else _empty_problems()).sort_values(
+        ["file", "row"], kind="stable")
+    problems = [_problem(r) for r in all_problems.itertuples()]
 
     if problems and not skip_invalid:
         return ImportResult(refused=True, problems=problems, files=list(summaries.values()))
 
-    bad_rows = set(zip(all_problems["file"], all_problems["row"]))
-    batch = _Batch(good(patients), good(sessions), good(assessments))
+    # A row with any problem is set aside whole: its session and its scores together.
+    bad_rows = _row_keys(all_problems["file"], all_problems["row"])
+    batch = _Batch(_without(patients, bad_rows), _without(sessions, bad_rows), _without(assessments, bad_rows))
     report(0.8, "Writing to the store")
     _write(con, batch, summaries, labels_of, all_problems, user=user or _current_user(),
            options={"skip_invalid": skip_invalid, "drop_columns": sorted(drop_columns)})
     report(1.0, "Done")
     return ImportResult(refused=False, problems=problems, files=list(summaries.values()))
+
+
+def _problem(row) -> Problem:
+    return Problem(row.file, None if pd.isna(row.row) else int(row.row), row.column,
+                   None if pd.isna(row.value) else str(row.value), row.reason)
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def _row_keys(files: pd.Series, rows: pd.Series) -> pd.MultiIndex:
+    return pd.MultiIndex.from_arrays([files.astype(object).to_numpy(), rows.astype(np.int64).to_numpy()]).unique()
+
+
+def _without(frame: pd.DataFrame, bad_rows: pd.MultiIndex) -> pd.DataFrame:
+    """The rows of frame not listed in bad_rows (file label, spreadsheet row)."""
+    if not len(bad_rows) or frame.empty:
+        return frame
+    keys = pd.MultiIndex.from_arrays([frame["_file"].astype(object).to_numpy(), frame["_row"].astype(np.int64).to_numpy()])
+    return frame.loc[~keys.isin(bad_rows)]
 
 
 def _current_user() -> str | None:
@@ -647,33 +857,35 @@ def _current_user() -> str | None:
 
 def _write(con, batch: _Batch, summaries: dict[str, FileSummary], labels_of: dict[str, str],
            problems: pd.DataFrame, *, user: str | None, options: dict) -> None:
-    sessions_unique, _ = _first_of_identical(batch.sessions, ["patient_id", "session_date"])
-    assessments_unique, _ = _first_of_identical(batch.assessments, ["patient_id", "assessment_date", "instrument"])
-    patients_unique, _ = _first_of_identical(batch.patients, ["patient_id"])
+    """Load the batch in one transaction: new rows are added, identical ones merge, the audit row is written."""
     con.execute("BEGIN TRANSACTION")
     try:
-        import_ids = {}
-        for name, summary in summaries.items():
-            import_ids[name] = con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0]
-        origin = pd.DataFrame({"_file": list(labels_of), "import_id": [import_ids[labels_of[l]] for l in labels_of]})
+        import_ids = {name: con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0] for name in summaries}
+        origin = pd.DataFrame({"_file": list(labels_of), "import_id": [import_ids[labels_of[label]] for label in labels_of]})
         con.register("origin", origin)
-
-        con.register("new_sessions", sessions_unique)
-        added_sessions = con.execute("""
-            SELECT n._file, n._row FROM new_sessions n
-            ANTI JOIN sessions s USING (patient_id, session_date)
-        """).df()
+        for name, frame in (("sessions", batch.sessions), ("assessments", batch.assessments), ("patients", batch.patients)):
+            # Read each batch once into a temporary table: it is used three times below.
+            _register(con, f"incoming_{name}", name, frame)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE new_{name} AS SELECT * FROM incoming_{name}")  # constant names
+            _unregister(con, f"incoming_{name}")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE import_added AS
+            SELECT _file, _row FROM new_sessions ANTI JOIN sessions USING (patient_id, session_date)
+            UNION
+            SELECT _file, _row FROM new_assessments ANTI JOIN assessments USING (patient_id, assessment_date, instrument)
+            UNION
+            SELECT n._file, n._row FROM new_patients n LEFT JOIN patients p USING (patient_id)
+            WHERE p.patient_id IS NULL
+               OR (p.age_band IS NULL AND n.age_band IS NOT NULL) OR (p.sex IS NULL AND n.sex IS NOT NULL)
+               OR (p.primary_condition IS NULL AND n.primary_condition IS NOT NULL)
+               OR (p.site IS NULL AND n.site IS NOT NULL) OR (p.clinician_id IS NULL AND n.clinician_id IS NOT NULL)
+        """)
         con.execute("""
             INSERT INTO sessions
             SELECT n.patient_id, n.session_date, n.modality, n.dose_mg, n.site, n.clinician_id, o.import_id
             FROM new_sessions n JOIN origin o USING (_file)
             ANTI JOIN sessions s USING (patient_id, session_date)
         """)
-        _register_assessments(con, "new_assessments", assessments_unique)
-        added_assessments = con.execute("""
-            SELECT n._file, n._row FROM new_assessments n
-            ANTI JOIN assessments a USING (patient_id, assessment_date, instrument)
-        """).df()
         con.execute("""
             INSERT INTO assessments
             SELECT n.patient_id, n.assessment_date, n.instrument, n.items, n.total, n.total_method,
@@ -681,19 +893,14 @@ def _write(con, batch: _Batch, summaries: dict[str, FileSummary], labels_of: dic
             FROM new_assessments n JOIN origin o USING (_file)
             ANTI JOIN assessments a USING (patient_id, assessment_date, instrument)
         """)
-        con.register("new_patients", patients_unique)
-        filled_patients = con.execute("""
-            SELECT n._file, n._row FROM new_patients n LEFT JOIN patients p USING (patient_id)
-            WHERE p.patient_id IS NULL
-               OR (p.age_band IS NULL AND n.age_band IS NOT NULL) OR (p.sex IS NULL AND n.sex IS NOT NULL)
-               OR (p.primary_condition IS NULL AND n.primary_condition IS NOT NULL)
-               OR (p.site IS NULL AND n.site IS NOT NULL) OR (p.clinician_id IS NULL AND n.clinician_id IS NOT NULL)
-        """).df()
         con.execute("""
             UPDATE patients p SET age_band = coalesce(p.age_band, n.age_band), sex = coalesce(p.sex, n.sex),
                 primary_condition = coalesce(p.primary_condition, n.primary_condition),
                 site = coalesce(p.site, n.site), clinician_id = coalesce(p.clinician_id, n.clinician_id)
             FROM new_patients n WHERE p.patient_id = n.patient_id
+              AND ((p.age_band IS NULL AND n.age_band IS NOT NULL) OR (p.sex IS NULL AND n.sex IS NOT NULL)
+                OR (p.primary_condition IS NULL AND n.primary_condition IS NOT NULL)
+                OR (p.site IS NULL AND n.site IS NOT NULL) OR (p.clinician_id IS NULL AND n.clinician_id IS NOT NULL))
         """)
         con.execute("""
             INSERT INTO patients
@@ -710,13 +917,12 @@ def _write(con, batch: _Batch, summaries: dict[str, FileSummary], labels_of: dic
             WHERE patient_id NOT IN (SELECT patient_id FROM patients)
             GROUP BY patient_id
         """)
-
-        added_rows = pd.concat([added_sessions, added_assessments, filled_patients]).drop_duplicates()
-        rejected = problems.drop_duplicates(["file", "row"])
+        added_per_label = dict(con.execute("SELECT _file, count(*) FROM import_added GROUP BY _file").fetchall())
+        rejected_per_label = problems.drop_duplicates(["file", "row"])["file"].value_counts().to_dict()
         for name, summary in summaries.items():
             labels = [label for label, owner in labels_of.items() if owner == name]
-            summary.rows_added = int(added_rows["_file"].isin(labels).sum())
-            summary.rows_rejected = int(rejected["file"].isin(labels).sum())
+            summary.rows_added = int(sum(added_per_label.get(label, 0) for label in labels))
+            summary.rows_rejected = int(sum(rejected_per_label.get(label, 0) for label in labels))
             summary.rows_merged = summary.rows_read - summary.rows_added - summary.rows_rejected
             con.execute(
                 "INSERT INTO imports VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -727,14 +933,15 @@ def _write(con, batch: _Batch, summaries: dict[str, FileSummary], labels_of: dic
             quarantined = problems.assign(import_id=problems["file"].map(lambda label: import_ids[labels_of[label]]))
             con.register("quarantined", quarantined)
             con.execute("""
-                INSERT INTO quarantine SELECT import_id, file, CAST(row AS INTEGER), column, value, reason FROM quarantined
+                INSERT INTO quarantine
+                SELECT import_id, file, CAST(row AS INTEGER), column, CAST(value AS VARCHAR), reason FROM quarantined
             """)
             con.unregister("quarantined")
-        if len(added_rows):
+        if added_per_label:
             store.bump_data_version(con)
-        con.execute("DROP VIEW new_assessments")
-        for view in ("origin", "new_sessions", "new_assessments_raw", "new_patients"):
-            con.unregister(view)
+        for table in ("import_added", "new_sessions", "new_assessments", "new_patients"):
+            con.execute(f"DROP TABLE {table}")  # constant names
+        con.unregister("origin")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -306,7 +306,7 @@ CASELOAD_COLUMNS = [
     "patient_id", "clinician_id", "site", "modality", "course_number", "status", "phq9_outcome", "flags",
     "last_phq9", "last_gad7", "item9_last", "days_since_session", "days_since_assessment",
     "last_session_date", "last_assessment_date", "sessions_in_course",
-    "item9_positive", "booster_due", "in_progress", "loss_of_response",
+    "item9_positive", "booster_due", "in_progress", "loss_of_response", "active",
 ]
 
 
@@ -335,7 +335,8 @@ def caseload(con: duckdb.DuckDBPyConnection, timeline: Timeline, filters: Cohort
     """One row per patient whose latest course matches the filters: status, last scores, days since, flags.
 
     Days are counted to `as_of`, by default the data's last date (the latest session or assessment).
-    Sorted so that an item-9 flag comes first, then loss of response, then a booster due.
+    Current patients (a session within course_gap_days) come first; among them an item-9 flag comes
+    first, then loss of response, then a booster due.
     """
     settings = timeline.settings
     as_of = as_of or timeline.data_last_date
@@ -368,6 +369,8 @@ def caseload(con: duckdb.DuckDBPyConnection, timeline: Timeline, filters: Cohort
                             & (frame["days_since_session"] > booster_due_days)
                             & (frame["days_since_session"] <= settings.course_gap_days))
     frame["sessions_in_course"] = frame["n_sessions"].astype(int)
+    # After course_gap_days without a session the next one starts a new course: no longer a current patient.
+    frame["active"] = frame["days_since_session"] <= settings.course_gap_days
     frame["flags"] = [
         " · ".join(name for name, on in (("⚑ item 9 positive", item9), ("loss of response", lost_flag),
                                           ("booster due", due), ("in induction", progress)) if on)
@@ -376,9 +379,14 @@ def caseload(con: duckdb.DuckDBPyConnection, timeline: Timeline, filters: Cohort
     ]
     for column in ("last_phq9", "last_gad7"):
         frame[column] = frame[column].astype("Int64")
-    frame = frame.sort_values(["item9_positive", "loss_of_response", "booster_due", "patient_id"],
-                              ascending=[False, False, False, True], kind="stable")
+    frame = frame.sort_values(["active", "item9_positive", "loss_of_response", "booster_due", "patient_id"],
+                              ascending=[False, False, False, False, True], kind="stable")
     return frame[CASELOAD_COLUMNS].reset_index(drop=True)
+
+
+def current_patients(table: pd.DataFrame, include_inactive: bool = False) -> pd.DataFrame:
+    """The caseload a clinician works from: patients with a session within the course gap, unless asked for all."""
+    return table if include_inactive else table.loc[table["active"].astype(bool)].reset_index(drop=True)
 
 
 def caseload_summary(table: pd.DataFrame) -> dict[str, int]:

@@ -70,12 +70,22 @@ def test_caseload_item9_at_the_last_phq9_is_positive_or_unknown_never_negative_w
 
 
 def test_caseload_flags_and_order(caseload):
-    """B's item-9 flag sorts first; A (finished induction, 69 days since the last session) is due a booster."""
+    """B's item-9 flag sorts first; A (finished induction, 69 days since the last session) is due a booster.
+
+    C, with no session for 176 days, comes after every current patient."""
     assert list(caseload.index) == ["B", "A", "C"]
     assert caseload.loc["B", "flags"] == "⚑ item 9 positive · in induction"
     assert caseload.loc["A", "flags"] == "loss of response · booster due"
     assert caseload.loc["C", "flags"] == ""
     assert caseload["booster_due"].to_dict() == {"B": False, "A": True, "C": False}
+
+
+def test_current_patients_had_a_session_within_90_days(caseload):
+    """A (69 days) and B (9) are current; C (176 days, so a next session would start a new course) is not."""
+    assert caseload["active"].to_dict() == {"B": True, "A": True, "C": False}
+    current = patient_views.current_patients(caseload.reset_index())
+    assert current["patient_id"].tolist() == ["B", "A"]
+    assert len(patient_views.current_patients(caseload.reset_index(), include_inactive=True)) == 3
 
 
 def test_booster_due_needs_more_than_the_threshold(clinic):

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from analysis.charts import LAYOUT, MODALITY_COLOURS, MODALITY_LABELS, PALETTE, SAFETY_COLOUR, shade_severity_bands
 from analysis.instruments import INSTRUMENTS
+from analysis.patient_views import ITEM_ANSWERS
 
 INSTRUMENT_WORDS = {"PHQ-9": "Depression", "GAD-7": "Anxiety"}
 SCORE_COLOUR = PALETTE["black"]
@@ -28,21 +29,23 @@ def date_span(sessions: pd.DataFrame, assessments: pd.DataFrame, pad_days: int =
     return [dates.min() - pad, dates.max() + pad]
 
 
-def _session_markers(figure: go.Figure, sessions: pd.DataFrame, top: float) -> None:
-    """A thin vertical line per session: solid for induction, dotted for boosters, coloured by modality."""
+SESSION_ROW = -2.6  # sessions are drawn in a strip under the score axis, below 0
+
+
+def _session_markers(figure: go.Figure, sessions: pd.DataFrame) -> None:
+    """One marker per session in a strip under the scores: a vertical tick for induction, a diamond for a booster."""
     for (modality, phase), group in sessions.groupby(["modality", "phase"], sort=True):
-        xs, ys = [], []
-        for date in pd.to_datetime(group["session_date"]):
-            xs += [date, date, None]
-            ys += [-0.5, top, None]
         label = MODALITY_LABELS.get(modality, modality)
+        colour = MODALITY_COLOURS.get(modality, PALETTE["grey"])
+        induction = phase == "induction"
         figure.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines", hoverinfo="skip",
-            line=dict(color=MODALITY_COLOURS.get(modality, PALETTE["grey"]), width=1.5 if phase == "induction" else 2,
-                      dash="solid" if phase == "induction" else "dot"),
-            opacity=0.45 if phase == "induction" else 0.8,
-            name=f"{label} {'induction session' if phase == 'induction' else 'booster'}",
-            legendgroup=f"sessions-{modality}-{phase}",
+            x=pd.to_datetime(group["session_date"]), y=[SESSION_ROW] * len(group), mode="markers",
+            marker=dict(symbol="line-ns-open" if induction else "diamond", size=18 if induction else 10,
+                        color=colour, line=dict(color=colour, width=2.5 if induction else 1)),
+            name=f"{label} {'induction session' if induction else 'booster'}",
+            customdata=group["session_number"].astype(int),
+            hovertemplate="%{x|%d %b %Y}: session %{customdata}" + ("" if induction else " (booster)")
+                          + f"<extra>{label}</extra>",
         ))
 
 
@@ -91,8 +94,7 @@ def patient_scores(assessments: pd.DataFrame, sessions: pd.DataFrame, lines: pd.
     span = span or date_span(sessions, rows)
     figure = go.Figure()
     shade_severity_bands(figure, instrument)
-    top = spec.total_max + 0.5
-    _session_markers(figure, sessions, top)
+    _session_markers(figure, sessions)
     _reference_lines(figure, lines, instrument, span)
     if len(scored):
         how = scored["total_method"].map({"summed": "", "prorated": " (prorated: an item was blank)",
@@ -109,19 +111,21 @@ def patient_scores(assessments: pd.DataFrame, sessions: pd.DataFrame, lines: pd.
         flagged = rows.loc[rows["item9_status"] == "positive"]
         if len(flagged):
             y = flagged["total"].astype(float).fillna(spec.total_max).to_numpy()
+            # No text on the chart: it would collide with the band names; the banner above gives the details.
             figure.add_trace(go.Scatter(
-                x=pd.to_datetime(flagged["assessment_date"]), y=y, mode="markers+text",
+                x=pd.to_datetime(flagged["assessment_date"]), y=y, mode="markers",
                 name="Item 9 (thoughts of self-harm) answered 1 or more",
-                marker=dict(symbol="triangle-up", size=17, color=SAFETY_COLOUR, line=dict(color="white", width=1.5)),
-                text=[f"⚑ item 9 = {int(v)}" for v in flagged["item9"]], textposition="top center",
-                textfont=dict(color=SAFETY_COLOUR, size=12),
-                hovertemplate="%{x|%d %b %Y}: %{text}<extra>safety flag</extra>",
+                marker=dict(symbol="triangle-up", size=16, color=SAFETY_COLOUR, line=dict(color="white", width=1.5)),
+                customdata=[f"⚑ item 9 = {int(v)} ({ITEM_ANSWERS[int(v)]})" for v in flagged["item9"]],
+                hovertemplate="%{x|%d %b %Y}: %{customdata}<extra>safety flag</extra>",
             ))
     words = INSTRUMENT_WORDS.get(instrument, instrument)
     figure.update_layout(title=f"{words} ({instrument}) score over time", height=430, **PATIENT_LAYOUT)
     figure.update_layout(margin=dict(l=60, r=110, t=60, b=40))
     figure.update_xaxes(title="Date", range=span, showgrid=False)
-    figure.update_yaxes(title=f"{instrument} total (points, 0–{spec.total_max})")
+    ticks = list(range(0, spec.total_max + 1, 5))
+    figure.update_yaxes(title=f"{instrument} total (points, 0–{spec.total_max})", range=[SESSION_ROW - 1.4, spec.total_max + 0.5],
+                        tickvals=[SESSION_ROW, *ticks], ticktext=["sessions", *map(str, ticks)], zeroline=False)
     return figure
 
 
@@ -163,8 +167,8 @@ def item_heatmap(grid: pd.DataFrame, instrument: str, labels: list[str]) -> go.F
         for column_index, answer in enumerate(values[row]):
             if not pd.isna(answer) and answer >= 1:
                 figure.add_shape(type="rect", x0=column_index - 0.45, x1=column_index + 0.45, y0=row - 0.45,
-                                 y1=row + 0.45, line=dict(color=SAFETY_COLOUR, width=3), fillcolor=SAFETY_COLOUR,
-                                 opacity=0.35, layer="above")
+                                 y1=row + 0.45, line=dict(color=SAFETY_COLOUR, width=3),
+                                 fillcolor="rgba(213, 94, 0, 0.3)", layer="above")
     words = INSTRUMENT_WORDS.get(instrument, instrument)
     figure.update_layout(title=f"{words} ({instrument}) answers question by question",
                          height=120 + 34 * spec.n_items, **LAYOUT)
@@ -178,6 +182,7 @@ def completion_by_session(completion: pd.DataFrame) -> go.Figure:
     """Share of induction sessions with a questionnaire belonging to them, by session number and instrument.
 
     completion: data_views.assessment_completion (session_number, instrument, sessions, with_score, percent).
+    The number of sessions (n) is the same for both questionnaires and is written under each session number.
     """
     figure = go.Figure()
     for instrument, colour in (("PHQ-9", PALETTE["blue"]), ("GAD-7", PALETTE["orange"])):
@@ -186,11 +191,15 @@ def completion_by_session(completion: pd.DataFrame) -> go.Figure:
             continue
         figure.add_trace(go.Bar(
             x=rows["session_number"].astype(int), y=rows["percent"], name=instrument, marker_color=colour,
-            text=[f"{p:.0f}%<br>n={n}" for p, n in zip(rows["percent"], rows["sessions"])], textposition="outside",
+            text=[f"{p:.0f}%" for p in rows["percent"]], textposition="inside", insidetextanchor="end",
             customdata=rows[["with_score", "sessions"]].to_numpy(),
             hovertemplate="Session %{x}: %{customdata[0]} of %{customdata[1]} sessions (%{y:.0f}%)<extra>" + instrument + "</extra>",
         ))
-    figure.update_layout(title="Questionnaire before each induction session", barmode="group", height=380, **LAYOUT)
-    figure.update_xaxes(title="Session number in the course", dtick=1)
-    figure.update_yaxes(title="Sessions with a questionnaire (%)", range=[0, 115])
+    counts = completion.drop_duplicates("session_number").sort_values("session_number")
+    figure.update_layout(title="Questionnaire before each induction session", barmode="group", height=400, **LAYOUT)
+    figure.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
+    figure.update_xaxes(title="Session number in the course (n = sessions given)",
+                        tickvals=counts["session_number"].astype(int).tolist(),
+                        ticktext=[f"{k}<br>n={n:,}" for k, n in zip(counts["session_number"], counts["sessions"])])
+    figure.update_yaxes(title="Sessions with a questionnaire (%)", range=[0, 100])
     return figure

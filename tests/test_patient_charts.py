@@ -52,15 +52,17 @@ def test_severity_bands_are_shaded_like_every_other_chart(records):
     assert shades == BAND_SHADES
 
 
-def test_sessions_are_vertical_markers_split_induction_and_booster(records):
-    """A: six induction sessions (solid) and one booster (dotted), in the ketamine IV colour."""
+def test_sessions_are_marked_in_a_strip_under_the_scores(records):
+    """A: six induction sessions (vertical ticks) and one booster (a diamond), in the ketamine IV colour."""
     figure = _scores(records[0]["A"])
     induction = _trace(figure, "Ketamine IV induction session")
     booster = _trace(figure, "Ketamine IV booster")
-    assert len([x for x in induction.x if x is not None]) == 12  # two points per vertical line
-    assert len([x for x in booster.x if x is not None]) == 2
-    assert induction.line.color == booster.line.color == MODALITY_COLOURS["ketamine_iv"]
-    assert induction.line.dash == "solid" and booster.line.dash == "dot"
+    assert len(induction.x) == 6 and len(booster.x) == 1
+    assert pd.Timestamp(booster.x[0]).date().isoformat() == "2026-02-20"
+    assert induction.marker.symbol == "line-ns-open" and booster.marker.symbol == "diamond"
+    assert induction.marker.color == booster.marker.color == MODALITY_COLOURS["ketamine_iv"]
+    assert set(induction.y) == {patient_charts.SESSION_ROW} and patient_charts.SESSION_ROW < 0
+    assert "sessions" in figure.layout.yaxis.ticktext
 
 
 def test_baseline_response_and_remission_lines(records):
@@ -81,7 +83,7 @@ def test_item9_flag_marker_on_the_chart(records):
     assert flags.marker.color == SAFETY_COLOUR
     assert [pd.Timestamp(x).date().isoformat() for x in flags.x] == ["2026-04-17", "2026-04-30"]
     assert list(flags.y) == [27, 14]
-    assert list(flags.text) == ["⚑ item 9 = 1", "⚑ item 9 = 2"]
+    assert list(flags.customdata) == ["⚑ item 9 = 1 (several days)", "⚑ item 9 = 2 (more than half the days)"]
 
 
 def test_no_item9_flag_when_item9_is_unknown_or_zero(records):
@@ -124,6 +126,7 @@ def test_completion_chart_shows_percent_and_n(records):
     figure = patient_charts.completion_by_session(completion)
     phq9 = _trace(figure, "PHQ-9")
     assert list(phq9.y) == [100, 0, 0, 0, 0, 100]
-    assert phq9.text[0] == "100%<br>n=3"
+    assert phq9.text[0] == "100%"
+    assert list(figure.layout.xaxis.ticktext) == ["1<br>n=3", "2<br>n=3", "3<br>n=2", "4<br>n=1", "5<br>n=1", "6<br>n=1"]
     assert figure.layout.yaxis.title.text == "Sessions with a questionnaire (%)"
-    assert figure.layout.xaxis.title.text == "Session number in the course"
+    assert figure.layout.xaxis.title.text == "Session number in the course (n = sessions given)"

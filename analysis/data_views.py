@@ -18,6 +18,7 @@ from analysis.readers import ReadError, read_table_bytes
 from analysis.settings import REPO_ROOT
 
 PREVIEW_ROWS = 20
+HIDDEN = "(hidden: identifying)"
 REFERENCE_FOLDERS = {"templates": "Blank templates", "examples": "Filled-in examples"}
 
 
@@ -62,8 +63,12 @@ def read_previews(sources: Sequence[tuple[str, bytes]], rows: int = PREVIEW_ROWS
         for table in tables:
             kind = table_kind({canonical_column(c) for c in table.frame.columns})
             identifying = tuple(c for c in table.frame.columns if is_identifying_header(c))
+            # The preview never puts a name or a date of birth on the screen.
+            head = table.frame.head(rows).copy()
+            for column in identifying:
+                head[column] = HIDDEN
             previews.append(TablePreview(table.label, KIND_NAMES.get(kind) if kind else None, len(table.frame),
-                                         table.frame.head(rows), identifying))
+                                         head, identifying))
     return previews
 
 
@@ -97,6 +102,19 @@ def preview_import(con: duckdb.DuckDBPyConnection | None, sources: Sequence[tupl
         copy.close()
     columns = sorted({str(c) for p in previews for c in p.head.columns})
     return ImportPreview(tables=previews, result=result, columns=columns)
+
+
+def file_problems(result: importer.ImportResult) -> list[str]:
+    """Problems with a whole file (unreadable, identifying columns, unknown header), as sentences."""
+    return [p.sentence() for p in result.problems if p.row is None]
+
+
+def row_problems(result: importer.ImportResult) -> pd.DataFrame:
+    """Every problem with a row: row (as the spreadsheet numbers it), column, value, reason, file."""
+    frame = result.problems_frame()
+    frame = frame.loc[frame["row"].notna()].copy()
+    frame["row"] = frame["row"].astype("Int64")
+    return frame[["row", "column", "value", "reason", "file"]].reset_index(drop=True)
 
 
 def file_summary(result: importer.ImportResult) -> pd.DataFrame:

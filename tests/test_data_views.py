@@ -64,8 +64,10 @@ def test_preview_lists_every_problem_with_row_and_column(clinic):
     """Two bad rows: an unknown modality on row 2 and a future date on row 3 (today is 26 Nov 2026)."""
     con, _ = clinic
     preview = _preview(con, SESSION_HEADER + "D,2026-04-01,banana,CLN-03\nD,2027-01-01,IV,CLN-03\n")
-    frame = preview.result.problems_frame()
+    frame = data_views.row_problems(preview.result)
     assert frame[["row", "column"]].values.tolist() == [[2, "modality"], [3, "session_date"]]
+    assert frame["value"].tolist() == ["banana", "2027-01-01"]
+    assert data_views.file_problems(preview.result) == []
 
 
 @pytest.mark.xfail(strict=True, reason="importer writes the quarantine with an unquoted `column` (a DuckDB 2.0 "
@@ -85,7 +87,10 @@ def test_identifying_columns_are_named_and_can_be_dropped(clinic):
     text = "patient_id,first_name,session_date,modality\nD,Ann,2026-04-01,IV\n"
     preview = _preview(con, text)
     assert preview.tables[0].identifying_columns == ("first_name",)
+    assert preview.tables[0].head["first_name"].tolist() == [data_views.HIDDEN]  # never shown on screen
     assert preview.result.refused
+    assert data_views.file_problems(preview.result)[0].startswith("sessions.csv: identifying column(s) first_name")
+    assert data_views.row_problems(preview.result).empty
     dropped = _preview(con, text, drop_columns=["first_name"])
     assert dropped.can_import and dropped.would_add == 1
 

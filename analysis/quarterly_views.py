@@ -52,14 +52,18 @@ def _count(value) -> str:
     return str(value)
 
 
-def rate_text(rate, ci, n=None) -> str:
-    """'54% (95% CI 41–66%)'; 'withheld (<11)' when suppression hides it; '—' when it cannot be computed."""
+def rate_text(rate, ci, n=None, short: bool = False) -> str:
+    """'54% (95% CI 41–66%)' (short: '54% (41–66)'); 'withheld (small numbers)' when suppression hides it;
+    '—' when there is nothing to count."""
     if rate is None:
         # With suppression on, a rate built on 1-10 courses is withheld; with n = 0 there is no rate.
-        return "—" if n in (0, None) else "withheld (small numbers)"
+        return "—" if n in (0, None) else "withheld" if short else "withheld (small numbers)"
     low, high = ci
-    interval = f" (95% CI {low:.0%}–{high:.0%})" if low is not None and high is not None else ""
-    return f"{rate:.0%}{interval}"
+    if low is None or high is None:
+        return f"{rate:.0%}"
+    if short:
+        return f"{rate:.0%} ({low * 100:.0f}–{high * 100:.0f})"
+    return f"{rate:.0%} (95% CI {low:.0%}–{high:.0%})"
 
 
 def mean_text(value, ci=None, signed: bool = False) -> str:
@@ -88,24 +92,25 @@ def outcome_table(report: dict) -> pd.DataFrame:
 
 
 def score_table(report: dict) -> pd.DataFrame:
-    """Baseline counts, who was left out and why, and mean scores (ITT) per instrument."""
-    rows = []
+    """Baseline counts, who was left out and why, and mean scores (ITT): one row per measure, a column per instrument."""
+    columns = {}
     for code, summary in report["instruments"].items():
         left_out = summary["left_out"]
-        rows.append({
-            "Instrument": code,
-            "With a baseline": _count(summary["baseline_n"]),
-            "Eligible (baseline ≥ threshold)": _count(summary["eligible_n"]),
+        columns[code] = {
+            "Courses with a baseline score": _count(summary["baseline_n"]),
+            "Eligible (baseline at or above the threshold)": _count(summary["eligible_n"]),
             "Left out: no baseline": _count(left_out["no_baseline"]),
-            "Left out: baseline below threshold": _count(left_out["baseline_below_threshold"]),
-            "Left out: still in progress": _count(left_out["in_progress"]),
-            "ITT courses (n)": _count(summary["itt"]["n"]),
-            "Mean baseline": mean_text(summary["mean_baseline"], summary.get("mean_baseline_ci")),
-            "Mean endpoint": mean_text(summary["mean_endpoint"], summary.get("mean_endpoint_ci")),
-            "Mean change": mean_text(summary["mean_change"], summary["mean_change_ci"], signed=True),
-            "Reliable improvement": _count(summary["reliable_improvement_n"]),
-        })
-    return pd.DataFrame(rows)
+            "Left out: baseline below the threshold": _count(left_out["baseline_below_threshold"]),
+            "Left out: still in induction": _count(left_out["in_progress"]),
+            "Intention-to-treat courses (n)": _count(summary["itt"]["n"]),
+            "Mean baseline score": mean_text(summary["mean_baseline"], summary.get("mean_baseline_ci")),
+            "Mean endpoint score": mean_text(summary["mean_endpoint"], summary.get("mean_endpoint_ci")),
+            "Mean change (endpoint − baseline)": mean_text(summary["mean_change"], summary["mean_change_ci"], signed=True),
+            "Reliable improvement (courses)": _count(summary["reliable_improvement_n"]),
+        }
+    table = pd.DataFrame(columns)
+    table.index.name = "Measure"
+    return table.reset_index()
 
 
 COURSE_MEASURES = (
@@ -135,8 +140,10 @@ def history_table(reports: list[dict], instrument: str = "PHQ-9") -> pd.DataFram
             "Courses started": _count(report["courses_started"]),
             "Induction completed": _count(report["induction_completed"]),
             f"{instrument} ITT courses (n)": _count(itt["n"]),
-            f"{instrument} response rate (ITT)": rate_text(itt["response_rate"], itt["response_ci"], itt["n"]),
-            f"{instrument} remission rate (ITT)": rate_text(itt["remission_rate"], itt["remission_ci"], itt["n"]),
+            f"{instrument} response rate (ITT, 95% CI)": rate_text(itt["response_rate"], itt["response_ci"], itt["n"],
+                                                                   short=True),
+            f"{instrument} remission rate (ITT, 95% CI)": rate_text(itt["remission_rate"], itt["remission_ci"],
+                                                                    itt["n"], short=True),
             f"{instrument} mean change (ITT)": mean_text(summary["mean_change"], signed=True),
             "Boosters delivered": _count(report["boosters_delivered"]),
         }

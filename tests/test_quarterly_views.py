@@ -68,6 +68,20 @@ def test_history_table_puts_quarters_side_by_side(timeline):
     assert list(table.columns) == ["2025Q4", "2026Q1"]
     assert table.loc["Courses started"].tolist() == ["1", "1"]
     assert table.loc["PHQ-9 mean change (ITT)", "2026Q1"] == "-12.0"
+    assert table.loc["PHQ-9 response rate (ITT, 95% CI)", "2026Q1"] == "100% (21–100)"
+    assert table.loc["PHQ-9 response rate (ITT, 95% CI)", "2025Q4"] == "—"  # C's baseline 8: no eligible course
+
+
+def test_score_table_has_a_column_per_instrument(timeline):
+    """All courses, internal use: PHQ-9 baselines 20, 18, 8 (3 with a baseline, 2 eligible, C left out below 10)."""
+    table = quarterly_views.score_table(report.quarterly_report(timeline, "all", None, suppress=False))
+    table = table.set_index("Measure")
+    assert list(table.columns) == ["PHQ-9", "GAD-7"]
+    assert table.loc["Courses with a baseline score", "PHQ-9"] == "3"
+    assert table.loc["Eligible (baseline at or above the threshold)", "PHQ-9"] == "2"
+    assert table.loc["Left out: baseline below the threshold", "PHQ-9"] == "1"
+    assert table.loc["Left out: still in induction", "PHQ-9"] == "1"
+    assert table.loc["Mean change (endpoint − baseline)", "PHQ-9"] == "-12.0"
 
 
 def test_course_table_and_download_names(timeline):

@@ -72,20 +72,46 @@ def read_previews(sources: Sequence[tuple[str, bytes]], rows: int = PREVIEW_ROWS
     return previews
 
 
-def store_copy(con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnection:
+def uploaded_patient_ids(sources: Sequence[tuple[str, bytes]]) -> set[str]:
+    """Every value in a column the importer would read as patient_id, in every table of the uploads."""
+    ids: set[str] = set()
+    for name, data in sources:
+        try:
+            tables = read_table_bytes(name, data)
+        except ReadError:
+            continue
+        for table in tables:
+            for column in table.frame.columns:
+                if canonical_column(column) == "patient_id":
+                    ids |= set(table.frame[column].astype(str).str.strip())
+    ids.discard("")
+    return ids
+
+
+def store_copy(con: duckdb.DuckDBPyConnection | None, patient_ids: set[str] | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory store holding the same patients, sessions and assessments (or an empty one).
 
     The import preview runs here, so conflicts with rows already in the real store show up
-    without writing anything.
+    without writing anything. Every conflict the importer looks for is keyed on the patient, so
+    copying only the uploaded patients' rows (patient_ids) finds the same ones, fast on a large store.
     """
     copy = store.connect_memory()
     if con is None:
         return copy
-    for table in ("patients", "sessions", "assessments"):  # constant names
-        rows = con.sql(f"SELECT * FROM {table}").to_arrow_table()
-        copy.register("store_rows", rows)
-        copy.execute(f"INSERT INTO {table} SELECT * FROM store_rows")
-        copy.unregister("store_rows")
+    wanted = pd.DataFrame({"patient_id": sorted(patient_ids or ())}, dtype=str)
+    con.register("preview_patient_ids", wanted)
+    try:
+        for table in ("patients", "sessions", "assessments"):  # constant names
+            if patient_ids is None:
+                rows = con.sql(f"SELECT * FROM {table}").to_arrow_table()
+            else:
+                rows = con.sql(f"SELECT * FROM {table} WHERE patient_id IN (SELECT patient_id FROM preview_patient_ids)"
+                               ).to_arrow_table()
+            copy.register("store_rows", rows)
+            copy.execute(f"INSERT INTO {table} SELECT * FROM store_rows")
+            copy.unregister("store_rows")
+    finally:
+        con.unregister("preview_patient_ids")
     return copy
 
 
@@ -94,7 +120,7 @@ def preview_import(con: duckdb.DuckDBPyConnection | None, sources: Sequence[tupl
                    today: dt.date | None = None) -> ImportPreview:
     """Run the real importer on a copy of the store: every problem, and what would be added, merged or set aside."""
     previews = read_previews(sources)
-    copy = store_copy(con)
+    copy = store_copy(con, uploaded_patient_ids(sources))
     try:
         result = importer.import_bytes(copy, sources, skip_invalid=skip_invalid, drop_columns=drop_columns,
                                        user="preview", today=today)

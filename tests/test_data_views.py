@@ -40,6 +40,17 @@ def test_preview_shows_a_conflict_with_the_real_store(clinic):
     assert "already in the store" in problem.reason
 
 
+def test_preview_copies_only_the_uploaded_patients(clinic):
+    """A file about A (under the alias header 'Patient ID') brings A's 7 sessions into the copy, nobody else's."""
+    con, _ = clinic
+    sources = [("s.csv", b"Patient ID,session_date,modality\nA,2026-01-05,IV\n")]
+    assert data_views.uploaded_patient_ids(sources) == {"A"}
+    copy = data_views.store_copy(con, {"A"})
+    assert store.counts(copy)["sessions"] == 7 and store.counts(copy)["assessments"] == 4
+    assert store.counts(data_views.store_copy(con))["sessions"] == 12
+    assert store.counts(data_views.store_copy(None))["sessions"] == 0
+
+
 def test_preview_writes_nothing(clinic_path, clinic):
     """Checking new rows leaves the real store as it was: 12 sessions, 3 imports."""
     con, _ = clinic

@@ -101,6 +101,36 @@ def item9_alerts(assessments: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values("assessment_date", ascending=False).reset_index(drop=True)
 
 
+def item9_alert_text(alerts: pd.DataFrame) -> str | None:
+    """The safety banner: the latest item-9 answer of 1 or more, and how often it was so."""
+    if alerts.empty:
+        return None
+    latest = alerts.iloc[0]
+    text = (f"**Safety flag: PHQ-9 item 9 (thoughts of self-harm).** On {pd.Timestamp(latest['assessment_date']):%d %b %Y} "
+            f"the answer was {int(latest['item9'])} ({ITEM_ANSWERS[int(latest['item9'])]}).")
+    if len(alerts) > 1:
+        text += (f" Item 9 was 1 or more on {len(alerts)} questionnaires in all, the first on "
+                 f"{pd.Timestamp(alerts['assessment_date'].min()):%d %b %Y}.")
+    return text
+
+
+def item9_unknown_text(assessments: pd.DataFrame) -> str | None:
+    """A warning when the latest PHQ-9 has no item 9 answer: unknown is not the same as 'no'."""
+    phq9 = assessments.loc[assessments["instrument"] == PHQ9.code]
+    if phq9.empty or phq9.iloc[-1]["item9_status"] != "unknown":
+        return None
+    return (f"The latest PHQ-9 ({pd.Timestamp(phq9.iloc[-1]['assessment_date']):%d %b %Y}) has no answer to item 9 "
+            f"(thoughts of self-harm) on record: **{UNKNOWN_ITEM9}**, not negative.")
+
+
+def patient_description(attributes: dict) -> str:
+    """'25-34 · F · PTSD · site NORTH · clinician CLN-01' from whatever is recorded."""
+    parts = [str(attributes[k]) for k in ("age_band", "sex", "primary_condition") if attributes.get(k)]
+    parts += [f"{label} {attributes[k]}" for label, k in (("site", "site"), ("clinician", "clinician_id"))
+              if attributes.get(k)]
+    return " · ".join(parts) or "No patient details recorded."
+
+
 def item_grid(assessments: pd.DataFrame, instrument: str) -> pd.DataFrame:
     """Item answers (rows: item 1..n; columns: assessment dates; cells 0-3, NaN when not recorded)."""
     spec = INSTRUMENTS[instrument]

@@ -179,3 +179,22 @@ def test_latest_course_sentence(clinic):
     record = patient_views.patient_record(con, timeline, "A")
     assert patient_views.latest_course_sentence(record.courses) == (
         "Latest course (course 1 of 1): Ketamine IV, started 05 Jan 2026, 7 sessions (6 of 6 induction, 1 booster)")
+
+
+def test_safety_banner_names_the_latest_answer_and_how_often(clinic):
+    """B: item 9 = 2 on 30 Apr, and 1 or more on 2 questionnaires since 17 Apr."""
+    con, timeline = clinic
+    record = patient_views.patient_record(con, timeline, "B")
+    assert patient_views.item9_alert_text(record.item9_alerts) == (
+        "**Safety flag: PHQ-9 item 9 (thoughts of self-harm).** On 30 Apr 2026 the answer was 2 (more than half the "
+        "days). Item 9 was 1 or more on 2 questionnaires in all, the first on 17 Apr 2026.")
+    assert patient_views.item9_unknown_text(record.assessments) is None
+
+
+def test_unknown_item9_at_the_latest_phq9_is_said_out_loud(clinic):
+    """A's latest PHQ-9 (10 Mar, total only) has item 9 unknown; the page says so rather than staying silent."""
+    con, timeline = clinic
+    record = patient_views.patient_record(con, timeline, "A")
+    assert "10 Mar 2026" in patient_views.item9_unknown_text(record.assessments)
+    assert "item 9 unknown" in patient_views.item9_unknown_text(record.assessments)
+    assert patient_views.patient_description(record.attributes) == "35-44 · F · TRD · site NORTH · clinician CLN-01"

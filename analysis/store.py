@@ -226,7 +226,7 @@ def snapshot(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     source = connect(path, read_only=True)
     try:
         for table in ("meta",) + DATA_TABLES:
-            frame = source.execute(f"SELECT * FROM {table}").to_arrow_table()  # constant names
+            frame = source.sql(f"SELECT * FROM {table}").to_arrow_table()  # constant names
             memory.register("snapshot_source", frame)
             memory.execute(f"CREATE TABLE {table} AS SELECT * FROM snapshot_source")
             memory.unregister("snapshot_source")

@@ -56,10 +56,17 @@ def band_colours(instrument: str) -> list[str]:
 def shade_severity_bands(figure: go.Figure, instrument: str, *, label: bool = True) -> go.Figure:
     """Shade the instrument's severity bands behind the data, named on the right."""
     spec = INSTRUMENTS[instrument]
+    shapes, notes = [], []
     for band, shade in zip(spec.bands, band_colours(instrument)):
-        figure.add_hrect(y0=band.low - 0.5, y1=band.high + 0.5, fillcolor=shade, opacity=0.55, line_width=0,
-                         layer="below", annotation_text=band.label if label else None,
-                         annotation_position="right", annotation_font_size=10, annotation_font_color="#555")
+        # The same rectangles and labels add_hrect draws, added in one step (add_hrect is slow, once per band).
+        shapes.append(dict(type="rect", xref="x domain", x0=0, x1=1, yref="y", y0=band.low - 0.5, y1=band.high + 0.5,
+                           fillcolor=shade, opacity=0.55, line=dict(width=0), layer="below"))
+        if label:
+            notes.append(dict(text=band.label, xref="x domain", x=1, xanchor="right", yref="y",
+                              y=(band.low + band.high) / 2, yanchor="middle", showarrow=False,
+                              font=dict(size=10, color="#555")))
+    figure.layout.shapes = (*figure.layout.shapes, *shapes)
+    figure.layout.annotations = (*figure.layout.annotations, *notes)
     figure.update_yaxes(range=[-0.5, spec.total_max + 0.5])
     return figure
 
@@ -118,12 +125,17 @@ TIMEPOINTS = tuple(range(0, 9))
 SPLIT_SERIES = SERIES + [PALETTE["grey"], PALETTE["yellow"]]
 
 
+# The dashboard draws these charts in Streamlit's theme, which replaces any plotly template, and setting
+# one costs ~30 ms a chart; the page charts therefore take LAYOUT without its template.
+PAGE_LAYOUT = {key: value for key, value in LAYOUT.items() if key != "template"}
+
+
 def _finish(figure: go.Figure, title: str, x_title: str, y_title: str, subtitle: str | None = None) -> go.Figure:
     """The house layout: a title in clinic words (with an optional smaller line under it), labelled axes."""
     heading = dict(text=title)
     if subtitle:
         heading["subtitle"] = dict(text=subtitle, font=dict(size=12, color="#555"))
-    figure.update_layout(**LAYOUT)
+    figure.update_layout(**PAGE_LAYOUT)
     # The legend sits at the foot of the figure: above the plot it grows into the title when it wraps.
     named = [trace for trace in figure.data if trace.showlegend is not False and trace.name]
     figure.update_layout(title=heading, margin=dict(l=60, r=20, t=100 if subtitle else 70, b=110 if len(named) > 1 else 70),
@@ -131,6 +143,13 @@ def _finish(figure: go.Figure, title: str, x_title: str, y_title: str, subtitle:
                                      traceorder="normal"))
     figure.update_xaxes(title=x_title)
     figure.update_yaxes(title=y_title)
+    return figure
+
+
+def _add_annotations(figure: go.Figure, notes: list[dict]) -> go.Figure:
+    """Many labels in one step: add_annotation re-validates the whole layout each time (~10 ms a label)."""
+    if notes:
+        figure.layout.annotations = (*figure.layout.annotations, *notes)
     return figure
 
 
@@ -287,13 +306,12 @@ def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str |
         tick_text = [f"{label}<br>n={int(n_at.get(t, 0))}" for t, label in zip(TIMEPOINTS, tick_text)]
         figure.update_layout(height=100 + plot_height + 110)
     else:
-        for row, (colour, n_at) in enumerate(rows_of_n):
-            y = -(78 + 19 * row) / plot_height
-            for t in TIMEPOINTS:
-                figure.add_annotation(x=t, y=y, xref="x", yref="paper", showarrow=False, text=str(int(n_at.get(t, 0))),
-                                      font=dict(size=11, color=colour))
-        figure.add_annotation(x=0, y=-78 / plot_height, xref="paper", yref="paper", text="<b>n</b>", showarrow=False,
-                              xanchor="right", xshift=-20, font=dict(size=11, color="#333"))
+        notes = [dict(x=t, y=-(78 + 19 * row) / plot_height, xref="x", yref="paper", showarrow=False,
+                      text=str(int(n_at.get(t, 0))), font=dict(size=11, color=colour))
+                 for row, (colour, n_at) in enumerate(rows_of_n) for t in TIMEPOINTS]
+        notes.append(dict(x=0, y=-78 / plot_height, xref="paper", yref="paper", text="<b>n</b>", showarrow=False,
+                          xanchor="right", xshift=-20, font=dict(size=11, color="#333")))
+        _add_annotations(figure, notes)
         bottom = 95 + 19 * len(groups) + 45
         figure.update_layout(height=100 + plot_height + bottom, margin=dict(b=bottom))
     figure.update_xaxes(tickvals=list(TIMEPOINTS), ticktext=tick_text, range=[-0.5, 8.5])
@@ -482,9 +500,10 @@ def wear_off(points: pd.DataFrame, bins: pd.DataFrame, instrument: str) -> go.Fi
             error_y=dict(type="data", symmetric=False, color=PALETTE["vermillion"], thickness=2, width=5,
                          array=[h - m for h, m in zip(highs, means)], arrayminus=[m - lo for lo, m in zip(lows, means)]),
         ))
-        for middle, high, n in zip(measured["mean_days"], highs, measured["n"]):
-            figure.add_annotation(x=middle, y=high, text=f"<b>n={n}</b>", showarrow=False, yanchor="bottom", yshift=2,
-                                  font=dict(color=PALETTE["vermillion"], size=11), bgcolor="rgba(255,255,255,0.8)")
+        _add_annotations(figure, [dict(x=middle, y=high, text=f"<b>n={n}</b>", showarrow=False, yanchor="bottom",
+                                       yshift=2, font=dict(color=PALETTE["vermillion"], size=11),
+                                       bgcolor="rgba(255,255,255,0.8)")
+                                  for middle, high, n in zip(measured["mean_days"], highs, measured["n"])])
     _finish(figure, f"Does the effect wear off? {instrument} just before a booster, by the gap since the last session",
             "Days since the previous session", f"{instrument} before the booster (points)",
             subtitle="Each dot is one booster's pre-booster questionnaire; the line is the mean for each gap")
@@ -516,32 +535,39 @@ def durability_curve(view: dict, instrument: str) -> go.Figure:
         ))
         courses = view.get("courses")
         if courses is not None and len(courses):
-            censored = courses.loc[~courses["lost_response"].astype(bool), "days"].astype(float)
-            survival_at = [float(curve.loc[curve["time"] <= d, "survival"].iloc[-1]) * 100 for d in censored]
+            censored = courses.loc[~courses["lost_response"].astype(bool), "days"].astype(float).to_numpy()
+            # The curve's height at each censoring time: the last step at or before it.
+            steps = np.searchsorted(days.to_numpy(), censored, side="right") - 1
+            survival_at = curve["survival"].to_numpy(dtype=float)[steps] * 100
             figure.add_trace(go.Scatter(x=censored, y=survival_at, mode="markers",
                                         name="Still responding at last questionnaire (censored)",
                                         marker=dict(symbol="line-ns-open", size=9, color=PALETTE["black"]),
                                         hovertemplate="Last seen on day %{x}<extra></extra>"))
     median, (low, high) = view["median_days"], view["median_ci"]
     if median is not None:
-        figure.add_hline(y=50, line=dict(color=PALETTE["grey"], dash="dot", width=1))
-        figure.add_vline(x=median, line=dict(color=PALETTE["vermillion"], dash="dash", width=2))
         interval = f" (95% CI {low:.0f}–{high:.0f})" if low is not None and high is not None else \
             f" (95% CI from {low:.0f})" if low is not None else ""
-        figure.add_annotation(x=median, y=100, text=f"Median {median:.0f} days{interval}", showarrow=False,
-                              xanchor="left", yanchor="top", xshift=6, font=dict(color=PALETTE["vermillion"]))
+        figure.layout.shapes = (
+            dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=50, y1=50,
+                 line=dict(color=PALETTE["grey"], dash="dot", width=1)),
+            dict(type="line", xref="x", x0=median, x1=median, yref="y domain", y0=0, y1=1,
+                 line=dict(color=PALETTE["vermillion"], dash="dash", width=2)),
+        )
+        _add_annotations(figure, [dict(x=median, y=100, text=f"Median {median:.0f} days{interval}", showarrow=False,
+                                       xanchor="left", yanchor="top", xshift=6,
+                                       font=dict(color=PALETTE["vermillion"]))])
     subtitle = (f"{view['responders']} completers who responded: {view['lost']} lost response, "
                 f"{view['censored']} still responding when last measured")
     _finish(figure, f"How long does the {instrument} response last after induction?",
             "Days since the last induction session", "Responders still responding (%)", subtitle=subtitle)
     # Numbers at risk in a row under the axis title, as in a published survival plot.
     at_risk = view["at_risk"]
-    for day, count in zip(at_risk["day"], at_risk["at_risk"]):
-        figure.add_annotation(x=day, y=-0.34, xref="x", yref="paper", text=str(count), showarrow=False,
-                              font=dict(size=11, color="#333"))
+    notes = [dict(x=day, y=-0.34, xref="x", yref="paper", text=str(count), showarrow=False,
+                  font=dict(size=11, color="#333")) for day, count in zip(at_risk["day"], at_risk["at_risk"])]
     if len(at_risk):
-        figure.add_annotation(x=0, y=-0.34, xref="paper", yref="paper", text="<b>At risk</b>", showarrow=False,
-                              xanchor="right", xshift=-24, font=dict(size=11, color="#333"))
+        notes.append(dict(x=0, y=-0.34, xref="paper", yref="paper", text="<b>At risk</b>", showarrow=False,
+                          xanchor="right", xshift=-24, font=dict(size=11, color="#333")))
+    _add_annotations(figure, notes)
     figure.update_layout(height=540, margin=dict(l=90, r=20, t=100, b=160))
     figure.update_yaxes(range=[0, 103], ticksuffix="%")
     figure.update_xaxes(rangemode="tozero", tickvals=list(at_risk["day"]) if len(at_risk) else None)

@@ -352,15 +352,19 @@ def split_groups(timeline: Timeline, split: str | None, filters: CohortFilter | 
     return [(str(v), str(v)) for v in sorted(values)]
 
 
-def _only_courses(sub: Timeline, course_ids) -> Timeline:
-    """The timeline holding only these courses: every per-course frame narrowed, nothing else changed."""
-    ids = set(course_ids)
-    changes = {}
-    for item in dataclasses.fields(sub):
-        frame = getattr(sub, item.name)
-        if isinstance(frame, pd.DataFrame) and "course_id" in frame.columns:
-            changes[item.name] = frame.loc[frame["course_id"].isin(ids)]
-    return dataclasses.replace(sub, **changes)
+def _partition(sub: Timeline, column: str) -> dict[str, Timeline]:
+    """One timeline per value of a course column, every per-course frame split in a single pass."""
+    group_of_course = sub.courses.set_index("course_id")[column]
+    pieces: dict[str, dict[str, pd.DataFrame]] = {}
+    frames = {item.name: getattr(sub, item.name) for item in dataclasses.fields(sub)}
+    frames = {name: frame for name, frame in frames.items()
+              if isinstance(frame, pd.DataFrame) and "course_id" in frame.columns}
+    for name, frame in frames.items():
+        groups = frame["course_id"].map(group_of_course)
+        for value, piece in frame.groupby(groups.to_numpy(), sort=False):
+            pieces.setdefault(str(value), {})[name] = piece
+    return {value: dataclasses.replace(sub, **{name: parts.get(name, frame.iloc[:0]) for name, frame in frames.items()})
+            for value, parts in pieces.items()}
 
 
 def trajectory_by_group(timeline: Timeline, instrument: str, filters: CohortFilter | None = None,
@@ -375,11 +379,8 @@ def trajectory_by_group(timeline: Timeline, instrument: str, filters: CohortFilt
     groups = split_groups(sub, split)
     if not groups:
         return trajectory(sub, instrument).assign(group="all", group_label="All courses")[columns]
-    column = SPLITS[split][0]
-    frames = []
-    for value, label in groups:
-        ids = sub.courses.loc[sub.courses[column] == value, "course_id"]
-        frames.append(trajectory(_only_courses(sub, ids), instrument).assign(group=value, group_label=label))
+    parts = _partition(sub, SPLITS[split][0])
+    frames = [trajectory(parts[value], instrument).assign(group=value, group_label=label) for value, label in groups]
     return pd.concat(frames, ignore_index=True)[columns]
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from analysis import store
 from analysis.cohort_views import ACTIVE_WINDOW_DAYS, courses_started
-from analysis.outcomes import CohortFilter, Timeline
+from analysis.outcomes import CohortFilter, Timeline, cohort
 from ui import state
 
 # Plain-word restatements of OUTCOMES.md, one per topic; {placeholders} are the clinic's settings.
@@ -219,29 +219,48 @@ NO_MATCH = "No courses match these filters — widen the date range or clear a f
 
 def require_courses(timeline: Timeline | None, filters: CohortFilter) -> bool:
     """True when the cohort has courses; otherwise show the sentence that says why not and what to do."""
-    if timeline is None or courses_started(timeline)["courses"] == 0:
+    if timeline is None or cached(courses_started, timeline)["courses"] == 0:
         empty_state(NO_DATA)
         return False
-    if courses_started(timeline, filters)["courses"] == 0:
+    if cached(courses_started, timeline, filters)["courses"] == 0:
         empty_state(NO_MATCH)
         return False
     return True
 
 
+def _store_key() -> tuple:
+    path = state.db_path()
+    return (str(path), store.fingerprint(path), hash(state.settings()))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _cohort(store_key: tuple, filters: CohortFilter, _timeline: Timeline) -> Timeline:
+    """The filtered courses, made once per store version and filters and shared (never changed)."""
+    return cohort(_timeline, filters)
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
-def _cached(module: str, name: str, store_key: tuple, args: tuple, kwargs: tuple, _timeline: Timeline) -> Any:
+def _cached(module: str, name: str, store_key: tuple, args: tuple, kwargs: tuple, _timeline: Timeline,
+            _call_args: tuple) -> Any:
     function = getattr(importlib.import_module(module), name)
-    return function(_timeline, *args, **dict(kwargs))
+    return function(_timeline, *_call_args, **dict(kwargs))
 
 
 def cached(function: Callable, timeline: Timeline, *args, **kwargs) -> Any:
     """function(timeline, *args) from analysis/, cached per store version, settings and arguments (filters too).
 
-    The timeline itself stays out of the cache key (it is large); the store's fingerprint stands for it.
+    The timeline stays out of the cache key (it is large); the store's fingerprint stands for it. Every
+    analysis function starts by narrowing the timeline to its CohortFilter, so the narrowed cohort is
+    made once here and handed over with the filter set to None: same numbers, one filtering per rerun.
     """
-    path = state.db_path()
-    store_key = (str(path), store.fingerprint(path), hash(state.settings()))
-    return _cached(function.__module__, function.__qualname__, store_key, args, tuple(sorted(kwargs.items())), timeline)
+    key = _store_key()
+    filters = next((arg for arg in args if isinstance(arg, CohortFilter)), None)
+    call_args = args
+    if filters is not None and not filters.is_everyone():
+        timeline = _cohort(key, filters, timeline)
+        call_args = tuple(None if isinstance(arg, CohortFilter) else arg for arg in args)
+    return _cached(function.__module__, function.__qualname__, key, args, tuple(sorted(kwargs.items())), timeline,
+                   call_args)
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)

@@ -246,19 +246,19 @@ def status_badges(timeline: Timeline, course_id: str, lost: dict[str, pd.Series]
             continue
         if bool(row.completer):
             responded, remitted, endpoint, when = (bool(row.completer_response), bool(row.completer_remission),
-                                                   int(row.end_of_induction), "at the end of induction")
+                                                   int(row.end_of_induction), "at end of induction")
         elif bool(row.in_itt):
             responded, remitted, endpoint, when = (bool(row.itt_response), bool(row.itt_remission),
-                                                   int(row.itt_endpoint), "at the last score of induction")
+                                                   int(row.itt_endpoint), "at last induction score")
         else:
             continue
         detail = f"{code} {baseline} at baseline, {endpoint} {when}."
         if remitted:
-            badges.append(Badge(f"{code}: remitted", "good", detail))
+            badges.append(Badge(f"{code}: remitted {when}", "good", detail))
         elif responded:
-            badges.append(Badge(f"{code}: responding", "good", detail))
+            badges.append(Badge(f"{code}: responding {when}", "good", detail))
         else:
-            badges.append(Badge(f"{code}: not responding", "bad", detail))
+            badges.append(Badge(f"{code}: no response {when}", "bad", detail))
         change = endpoint - baseline
         if bool(row.reliable_improvement):
             badges.append(Badge(f"{code}: reliable improvement ({change:+d} points)", "good",

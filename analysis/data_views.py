@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -130,9 +131,18 @@ def preview_import(con: duckdb.DuckDBPyConnection | None, sources: Sequence[tupl
     return ImportPreview(tables=previews, result=result, columns=columns)
 
 
+_CLI_DROP = re.compile(r"(?:drop them|drop it)? ?(?:explicitly )?with --drop-columns ([^\s]+?)(?=[.;]?(?:\s|$))")
+
+
 def file_problems(result: importer.ImportResult) -> list[str]:
-    """Problems with a whole file (unreadable, identifying columns, unknown header), as sentences."""
-    return [p.sentence() for p in result.problems if p.row is None]
+    """Problems with a whole file (unreadable, identifying columns, unknown header), as sentences.
+
+    The importer words its advice for the command line; on the page the same step is the
+    'Leave out these columns' box.
+    """
+    return [_CLI_DROP.sub(lambda m: f"choose {m.group(1).replace(',', ', ')} under 'Leave out these columns' above",
+                          p.sentence())
+            for p in result.problems if p.row is None]
 
 
 def row_problems(result: importer.ImportResult) -> pd.DataFrame:

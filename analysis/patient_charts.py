@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.charts import LAYOUT, MODALITY_COLOURS, MODALITY_LABELS, PALETTE, SAFETY_COLOUR, shade_severity_bands
+from analysis.charts import PAGE_LAYOUT, MODALITY_COLOURS, MODALITY_LABELS, PALETTE, SAFETY_COLOUR, shade_severity_bands
 from analysis.instruments import INSTRUMENTS
 from analysis.patient_views import ITEM_ANSWERS
 
@@ -17,7 +17,7 @@ REMISSION_COLOUR = PALETTE["green"]
 ANSWER_SCALE = [(0.0, "#F4F4F4"), (0.25, "#F4F4F4"), (0.25, "#BFDCEF"), (0.5, "#BFDCEF"),
                 (0.5, "#56B4E9"), (0.75, "#56B4E9"), (0.75, "#0072B2"), (1.0, "#0072B2")]
 ANSWER_WORDS = ("0 not at all", "1 several days", "2 more than half the days", "3 nearly every day")
-PATIENT_LAYOUT = {**LAYOUT, "legend": dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0)}
+PATIENT_LAYOUT = {**PAGE_LAYOUT, "legend": dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0)}
 
 
 def date_span(sessions: pd.DataFrame, assessments: pd.DataFrame, pad_days: int = 5) -> list[pd.Timestamp] | None:
@@ -171,7 +171,7 @@ def item_heatmap(grid: pd.DataFrame, instrument: str, labels: list[str]) -> go.F
                                  fillcolor="rgba(213, 94, 0, 0.3)", layer="above")
     words = INSTRUMENT_WORDS.get(instrument, instrument)
     figure.update_layout(title=f"{words} ({instrument}) answers question by question",
-                         height=120 + 34 * spec.n_items, **LAYOUT)
+                         height=120 + 34 * spec.n_items, **PAGE_LAYOUT)
     figure.update_layout(margin=dict(l=20, r=20, t=60, b=60))
     figure.update_xaxes(title="Questionnaire date", type="category", tickangle=-45)
     figure.update_yaxes(title=None, autorange="reversed", type="category")
@@ -196,7 +196,7 @@ def completion_by_session(completion: pd.DataFrame) -> go.Figure:
             hovertemplate="Session %{x}: %{customdata[0]} of %{customdata[1]} sessions (%{y:.0f}%)<extra>" + instrument + "</extra>",
         ))
     counts = completion.drop_duplicates("session_number").sort_values("session_number")
-    figure.update_layout(title="Questionnaire before each induction session", barmode="group", height=400, **LAYOUT)
+    figure.update_layout(title="Questionnaire before each induction session", barmode="group", height=400, **PAGE_LAYOUT)
     figure.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
     figure.update_xaxes(title="Session number in the course (n = sessions given)",
                         tickvals=counts["session_number"].astype(int).tolist(),

@@ -224,6 +224,23 @@ def test_identifying_column_is_named_and_can_be_left_out(monkeypatch, writable_d
     assert not app.button(key="data_confirm").disabled
 
 
+def test_skipping_invalid_rows_puts_them_in_the_quarantine(monkeypatch, writable_demo):
+    """With 'Skip invalid rows', the good row loads and the bad one is listed in the quarantine, downloadable."""
+    text = b"patient_id,session_date,modality\nNEW-7,2026-10-01,IV\nNEW-7,2026-10-03,banana\n"
+    app = _page(monkeypatch, writable_demo, "data")
+    app.file_uploader(key="data_upload").set_value([("s.csv", text, "text/csv")]).run()
+    assert app.button(key="data_confirm").disabled
+    app.checkbox(key="data_skip_invalid").check().run()
+    assert any("1 new rows will be added" in m.value and "1 will go to the quarantine" in m.value for m in app.success)
+    app.button(key="data_confirm").click().run()
+    assert not app.exception
+    quarantine = next(frame.value for frame in app.dataframe if "reason" in frame.value.columns
+                      and "imported_at" in frame.value.columns)
+    assert quarantine[["row", "column", "value"]].values.tolist() == [[3, "modality", "banana"]]
+    assert app.get("download_button") and any(b.label == "Download the quarantine (CSV)"
+                                               for b in app.get("download_button"))
+
+
 def test_removing_the_demo_clinic_needs_a_confirmation(monkeypatch, writable_demo):
     """The demo can be removed only after ticking the confirmation; afterwards the store is empty and not a demo."""
     app = _page(monkeypatch, writable_demo, "data")

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import hashlib
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -22,6 +24,7 @@ from analysis.columns import (
     IDENTIFYING_VALUES,
     ITEM_COLUMNS,
     KIND_NAMES,
+    LOG_SCORE_COLUMNS,
     REQUIRED,
     canonical_column,
     is_identifying_header,
@@ -85,7 +88,7 @@ class Problem:
         where = self.file
         if self.row is not None:
             where += f", row {self.row}"
-        if self.column:
+        if self.column and not (self.row is None and self.column in self.reason):
             where += f", column {self.column}"
         shown = f" {self.value!r}" if self.value not in (None, "") else ""
         return f"{where}:{shown} {self.reason}"
@@ -158,6 +161,54 @@ def _shown(value: str) -> str:
     return value if len(value) <= MAX_VALUE_SHOWN else value[: MAX_VALUE_SHOWN - 1] + "…"
 
 
+# Checks run on a column's distinct values. For a few short values Python's re is quicker than setting
+# up a pandas/Arrow string kernel (a small export is mostly set-up); otherwise Arrow's RE2 kernels run,
+# vectorised and in linear time (Python's backtracking re is quadratic on a 100,000-character cell).
+_FEW_VALUES = 512
+_SHORT_VALUE = 256
+
+
+def _python_is_quicker(values: pd.Series) -> bool:
+    return len(values) <= _FEW_VALUES and max(map(len, values.to_numpy(dtype=object)), default=0) <= _SHORT_VALUE
+
+
+@functools.cache
+def _regex(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.ASCII)  # ASCII: the same \d and \w as Arrow's RE2
+
+
+def _matches(values: pd.Series, pattern: str, *, whole: bool = False) -> np.ndarray:
+    """Per distinct value: does the pattern match the whole value (whole) or any part of it?"""
+    if not _python_is_quicker(values):
+        found = values.str.fullmatch(pattern) if whole else values.str.contains(pattern, regex=True)
+        return found.to_numpy(dtype=bool, na_value=False)
+    test = _regex(pattern).fullmatch if whole else _regex(pattern).search
+    return np.array([test(v) is not None for v in values.to_numpy(dtype=object)], dtype=bool)
+
+
+def _first_group(values: pd.Series, pattern: str) -> pd.Series:
+    """Per distinct value: the first group of a match at the start, or NaN."""
+    if not _python_is_quicker(values):
+        return values.str.extract(pattern)[0]
+    match = _regex(pattern).match
+    found = [match(v) for v in values.to_numpy(dtype=object)]
+    return pd.Series([m.group(1) if m else None for m in found], dtype="str")
+
+
+def _replaced(values: pd.Series, pattern: str, replacement: str) -> pd.Series:
+    if not _python_is_quicker(values):
+        return values.str.replace(pattern, replacement, regex=True)
+    substitute = _regex(pattern).sub
+    return pd.Series([substitute(replacement, v) for v in values.to_numpy(dtype=object)], dtype="str")
+
+
+def _keys(values: pd.Series) -> pd.Series:
+    """'Ketamine IV ' -> 'ketamine_iv': the form aliases are looked up in (as normalise_header)."""
+    if not _python_is_quicker(values):
+        return values.str.lower().str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_")
+    return pd.Series([normalise_header(v) for v in values.to_numpy(dtype=object)], dtype="str")
+
+
 # ---------------------------------------------------------------------------
 # Header checks
 
@@ -175,16 +226,13 @@ def _prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.Dat
         problems.append(Problem(table.label, None, column, None, reason))
 
     identifying = [c for c in kept if is_identifying_header(c)]
-    if identifying:
-        names = ", ".join(identifying)
-        refuse(names, f"identifying column(s) {names}: the store holds pseudonyms only. Remove them from the export, "
-                      f"or drop them explicitly with --drop-columns {','.join(identifying)}.")
     others = [c for c in kept if c not in identifying]
     canonical = {c: canonical_column(c) for c in others}
     names = set(canonical.values())
     if "date" in names and not names & {"session_date", "assessment_date"}:
-        # A bare "Date" column means the date of whatever the table records.
-        meaning = "assessment_date" if "instrument" in names else "session_date"
+        # A bare "Date" column means the date of what the table records, when the rest says what that is.
+        meaning = ("assessment_date" if "instrument" in names
+                   else "session_date" if "modality" in names or names & set(LOG_SCORE_COLUMNS) else "date")
         canonical = {c: meaning if name == "date" else name for c, name in canonical.items()}
     by_meaning: dict[str, list[str]] = {}
     for original, name in canonical.items():
@@ -193,12 +241,20 @@ def _prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.Dat
         if len(originals) > 1:
             refuse(name, f"the columns {', '.join(originals)} all mean {name}; keep one of them.")
     kind = table_kind(set(canonical.values()))
-    if kind is None:
-        shown = ", ".join(map(str, others[:8])) + (", …" if len(others) > 8 else "")
-        refuse(None, f"could not tell what this table holds from its header ({shown or 'no usable columns'}); it needs "
-                     "patient_id and session_date (sessions or a session log), assessment_date and instrument "
-                     "(assessments), or only patient attributes (patients). See the templates in data/templates.")
-    else:
+    shown = ", ".join(map(str, others[:8])) + (", …" if len(others) > 8 else "")
+    needs = ("it needs patient_id and session_date (sessions or a session log), assessment_date and instrument "
+             "(assessments), or only patient attributes (patients). See the templates in data/templates.")
+    names = ", ".join(identifying)
+    if kind is None and identifying:
+        # Not a clinic export at all (an EHR demographics file, say): one sentence says both things.
+        refuse(names, f"identifying column(s) {names}: the store holds pseudonyms only; and the rest of the header "
+                      f"({shown or 'nothing else'}) is not a table this importer reads: {needs}")
+    elif kind is None:
+        refuse(None, f"could not tell what this table holds from its header ({shown or 'no usable columns'}); {needs}")
+    elif identifying:
+        refuse(names, f"identifying column(s) {names}: the store holds pseudonyms only. Remove them from the export, "
+                      f"or drop them explicitly with --drop-columns {','.join(identifying)}.")
+    if kind is not None:
         missing = [c for c in REQUIRED[kind] if c not in canonical.values()]
         if missing:
             refuse(", ".join(missing),
@@ -294,7 +350,7 @@ class _Checker:
             self.required(name)
         codes, values = self.distinct(name)
         blank = (values == "").to_numpy(dtype=bool)
-        bad = ~blank & ~values.str.fullmatch(PSEUDONYM).to_numpy(dtype=bool)
+        bad = ~blank & ~_matches(values, PSEUDONYM, whole=True)
         self.flag_distinct(name, bad, "is not a valid pseudonym: use 1-64 letters, digits, '_', '.' or '-' "
                                       "(no spaces, names or symbols).")
         return self.spread(name, values.where(~(blank | bad)))
@@ -303,7 +359,7 @@ class _Checker:
         """datetime64 per row; NaT where blank or invalid."""
         self.required(name)
         codes, values = self.distinct(name)
-        day = values.str.extract(_ISO_DATE)[0]
+        day = _first_group(values, _ISO_DATE)
         parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
         not_iso = (values != "").to_numpy(dtype=bool) & day.isna().to_numpy(dtype=bool)
         self.flag_distinct(name, not_iso, "is not a date written YYYY-MM-DD (for example 2026-03-15); "
@@ -324,8 +380,7 @@ class _Checker:
             self.required(name)
         codes, values = self.distinct(name)
         if isinstance(mapping, dict):
-            keys = values.str.lower().str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_")
-            result = keys.map(mapping).to_numpy(dtype=object)
+            result = _keys(values).map(mapping).to_numpy(dtype=object)
         else:
             result = np.array([mapping(v) for v in values.to_numpy(dtype=object)], dtype=object)
         blank = (values == "").to_numpy(dtype=bool)
@@ -336,13 +391,15 @@ class _Checker:
     def _numbers(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(codes, number per distinct value (NaN when not a number), given per distinct value)."""
         codes, values = self.distinct(name)
-        text = values.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
+        text = _replaced(values, _DECIMAL_COMMA, r"\1.\2")
         given = (values != "").to_numpy(dtype=bool)
         numbers = pd.to_numeric(text.where(given), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return codes, numbers, given
 
     def integers(self, name: str, low: int, high: int, what: str) -> np.ndarray:
         """Whole numbers in [low, high] per row; -1 marks a blank or invalid cell."""
+        if name not in self.frame.columns:
+            return np.full(self.n, -1, dtype=np.int64)
         codes, numbers, given = self._numbers(name)
         with np.errstate(invalid="ignore"):
             valid = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers >= low) & (numbers <= high)
@@ -365,15 +422,15 @@ class _Checker:
         for column in self.frame.columns:
             codes, values = self.distinct(column)
             for what, pattern in IDENTIFYING_VALUES:
-                hits = values.str.contains(pattern.pattern, regex=True).to_numpy(dtype=bool)
+                hits = _matches(values, pattern.pattern)
                 self.flag_distinct(column, hits, f"looks like {what}; the store holds pseudonyms only, remove it.",
                                    hide_value=True)
             if column in PSEUDONYM_COLUMNS:
-                digits = values.str.fullmatch(_BARE_PHONE_OR_SSN).to_numpy(dtype=bool)
+                digits = _matches(values, _BARE_PHONE_OR_SSN, whole=True)
                 self.flag_distinct(column, digits, "looks like a phone number or Social Security number written "
                                                    "without separators; use the clinic's pseudonym instead.",
                                    hide_value=True)
-                date_like = values.str.fullmatch(_DATE_LIKE).to_numpy(dtype=bool)
+                date_like = _matches(values, _DATE_LIKE, whole=True)
                 self.flag_distinct(column, date_like, "looks like a date (a date of birth?); use the clinic's "
                                                       "pseudonym instead.", hide_value=True)
 
@@ -424,7 +481,11 @@ def _score_block(check: _Checker, instrument_code: np.ndarray, item_columns: Seq
             reasons = np.array([f"does not equal the sum of the item answers ({s}); correct the total or the items."
                                 for s in sums[wrong]], dtype=object)  # only the wrong rows
             check.flag(mask, total_column, check.frame[total_column], reasons)
-    empty = instrument_code.notna().to_numpy(dtype=bool) & (items < 0).all(axis=1) & (totals < 0)
+    written = check.given(total_column)
+    for column in item_columns:
+        if column:
+            written |= check.given(column)
+    empty = instrument_code.notna().to_numpy(dtype=bool) & ~written
     check.flag(empty, total_column, "", "this assessment has neither item answers nor a total.")
     result = pd.DataFrame({"instrument": instrument_code, "total": total, "method": method, "items_answered": answered})
     for k in range(MAX_ITEMS):
@@ -518,8 +579,12 @@ _ASSESSMENT_VALUES = ["total"] + [f"item_{k}" for k in range(1, MAX_ITEMS + 1)]
 _PATIENT_VALUES = ["age_band", "sex", "primary_condition", "site", "clinician_id"]
 
 
+_NO_PROBLEMS = pd.DataFrame({column: pd.Series(dtype=object) for column in PROBLEM_COLUMNS})
+
+
 def _empty_problems() -> pd.DataFrame:
-    return pd.DataFrame({column: pd.Series(dtype=object) for column in PROBLEM_COLUMNS})
+    """No problems (one shared, never-modified frame: building a DataFrame is slow next to a small import)."""
+    return _NO_PROBLEMS
 
 
 def _conflicts_in_batch(frame: pd.DataFrame, key: list[str], values: list[str], what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -612,11 +677,16 @@ _VIEW_SQL = {
 }
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, kind: str, frame: pd.DataFrame) -> None:
-    """Expose validated rows to SQL as view `name`, shaped and typed like the store's table."""
+def _register(con: duckdb.DuckDBPyConnection, name: str, kind: str, frame: pd.DataFrame, *,
+              materialise: bool = False) -> None:
+    """Expose validated rows to SQL as `name`, shaped and typed like the store's table: a view, or a
+    temporary table when the rows are read more than once."""
     # Handed over as Arrow: DuckDB then reads the columns directly instead of Python objects.
     con.register(f"{name}_raw", pa.Table.from_pandas(frame, preserve_index=False))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {_VIEW_SQL[kind].format(raw=name + '_raw')}")  # constant names
+    what = "TEMP TABLE" if materialise else "TEMP VIEW"
+    con.execute(f"CREATE OR REPLACE {what} {name} AS {_VIEW_SQL[kind].format(raw=name + '_raw')}")  # constant names
+    if materialise:
+        con.unregister(f"{name}_raw")
 
 
 def _unregister(con: duckdb.DuckDBPyConnection, *names: str) -> None:
@@ -627,9 +697,24 @@ def _unregister(con: duckdb.DuckDBPyConnection, *names: str) -> None:
 
 def _store_conflicts(con: duckdb.DuckDBPyConnection, batch: _Batch) -> pd.DataFrame:
     """Rows that clash with what the store already holds, as problems naming the column that differs."""
+    stored = con.execute("SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM assessments), "
+                         "(SELECT count(*) FROM patients)").fetchall()[0]
+    compare = {name: bool(held) and len(frame) > 0 for name, held, frame in zip(
+        ("sessions", "assessments", "patients"), stored, (batch.sessions, batch.assessments, batch.patients))}
     frames = []
-    _register(con, "incoming_sessions", "sessions", batch.sessions)
-    frames.append(con.execute("""
+    if compare["sessions"]:
+        frames.append(_session_conflicts(con, batch.sessions))
+    if compare["assessments"]:
+        frames.append(_assessment_conflicts(con, batch.assessments))
+    if compare["patients"]:
+        frames.append(_stored_patient_conflicts(con, batch.patients))
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else _empty_problems()
+
+
+def _session_conflicts(con: duckdb.DuckDBPyConnection, sessions: pd.DataFrame) -> pd.DataFrame:
+    _register(con, "incoming_sessions", "sessions", sessions)
+    found = con.execute("""
         SELECT i._file AS file, i._row AS row,
                CASE WHEN s.modality IS DISTINCT FROM i.modality THEN 'modality'
                     WHEN s.dose_mg IS DISTINCT FROM i.dose_mg THEN 'dose_mg'
@@ -644,9 +729,14 @@ def _store_conflicts(con: duckdb.DuckDBPyConnection, batch: _Batch) -> pd.DataFr
         FROM incoming_sessions i JOIN sessions s USING (patient_id, session_date)
         WHERE s.modality IS DISTINCT FROM i.modality OR s.dose_mg IS DISTINCT FROM i.dose_mg
            OR s.site IS DISTINCT FROM i.site OR s.clinician_id IS DISTINCT FROM i.clinician_id
-    """).df())
-    _register(con, "incoming_assessments", "assessments", batch.assessments)
-    frames.append(con.execute("""
+    """).df()
+    _unregister(con, "incoming_sessions")
+    return found
+
+
+def _assessment_conflicts(con: duckdb.DuckDBPyConnection, assessments: pd.DataFrame) -> pd.DataFrame:
+    _register(con, "incoming_assessments", "assessments", assessments)
+    found = con.execute("""
         SELECT i._file AS file, i._row AS row, i._total_column AS column, coalesce(CAST(i.total AS VARCHAR), '') AS value,
                'conflicts with the ' || a.instrument || ' already in the store for this patient and date (total '
                || coalesce(CAST(a.total AS VARCHAR), 'incomplete')
@@ -654,9 +744,14 @@ def _store_conflicts(con: duckdb.DuckDBPyConnection, batch: _Batch) -> pd.DataFr
                || '); correct the row or leave it out.' AS reason
         FROM incoming_assessments i JOIN assessments a USING (patient_id, assessment_date, instrument)
         WHERE a.items IS DISTINCT FROM i.items OR a.total IS DISTINCT FROM i.total
-    """).df())
-    _register(con, "incoming_patients", "patients", batch.patients)
-    frames.append(con.execute("""
+    """).df()
+    _unregister(con, "incoming_assessments")
+    return found
+
+
+def _stored_patient_conflicts(con: duckdb.DuckDBPyConnection, patients: pd.DataFrame) -> pd.DataFrame:
+    _register(con, "incoming_patients", "patients", patients)
+    found = con.execute("""
         SELECT i._file AS file, i._row AS row, 'patient_id' AS column, i.patient_id AS value,
                'conflicts with the patient already in the store (different age band, sex, condition, site or clinician).' AS reason
         FROM incoming_patients i JOIN patients p USING (patient_id)
@@ -665,10 +760,9 @@ def _store_conflicts(con: duckdb.DuckDBPyConnection, batch: _Batch) -> pd.DataFr
            OR (i.primary_condition IS NOT NULL AND p.primary_condition IS NOT NULL AND i.primary_condition <> p.primary_condition)
            OR (i.site IS NOT NULL AND p.site IS NOT NULL AND i.site <> p.site)
            OR (i.clinician_id IS NOT NULL AND p.clinician_id IS NOT NULL AND i.clinician_id <> p.clinician_id)
-    """).df())
-    _unregister(con, "incoming_sessions", "incoming_assessments", "incoming_patients")
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else _empty_problems()
+    """).df()
+    _unregister(con, "incoming_patients")
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -858,66 +952,72 @@ def _current_user() -> str | None:
 def _write(con, batch: _Batch, summaries: dict[str, FileSummary], labels_of: dict[str, str],
            problems: pd.DataFrame, *, user: str | None, options: dict) -> None:
     """Load the batch in one transaction: new rows are added, identical ones merge, the audit row is written."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        import_ids = {name: con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0] for name in summaries}
-        origin = pd.DataFrame({"_file": list(labels_of), "import_id": [import_ids[labels_of[label]] for label in labels_of]})
-        con.register("origin", origin)
-        for name, frame in (("sessions", batch.sessions), ("assessments", batch.assessments), ("patients", batch.patients)):
-            # Read each batch once into a temporary table: it is used three times below.
-            _register(con, f"incoming_{name}", name, frame)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE new_{name} AS SELECT * FROM incoming_{name}")  # constant names
-            _unregister(con, f"incoming_{name}")
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE import_added AS
-            SELECT _file, _row FROM new_sessions ANTI JOIN sessions USING (patient_id, session_date)
-            UNION
-            SELECT _file, _row FROM new_assessments ANTI JOIN assessments USING (patient_id, assessment_date, instrument)
-            UNION
-            SELECT n._file, n._row FROM new_patients n LEFT JOIN patients p USING (patient_id)
+    incoming = {name: frame for name, frame in (("sessions", batch.sessions), ("assessments", batch.assessments),
+                                                 ("patients", batch.patients)) if len(frame)}
+    added_sql = {
+        "sessions": "SELECT _file, _row FROM new_sessions ANTI JOIN sessions USING (patient_id, session_date)",
+        "assessments": "SELECT _file, _row FROM new_assessments "
+                       "ANTI JOIN assessments USING (patient_id, assessment_date, instrument)",
+        "patients": """SELECT n._file, n._row FROM new_patients n LEFT JOIN patients p USING (patient_id)
             WHERE p.patient_id IS NULL
                OR (p.age_band IS NULL AND n.age_band IS NOT NULL) OR (p.sex IS NULL AND n.sex IS NOT NULL)
                OR (p.primary_condition IS NULL AND n.primary_condition IS NOT NULL)
-               OR (p.site IS NULL AND n.site IS NOT NULL) OR (p.clinician_id IS NULL AND n.clinician_id IS NOT NULL)
-        """)
-        con.execute("""
-            INSERT INTO sessions
-            SELECT n.patient_id, n.session_date, n.modality, n.dose_mg, n.site, n.clinician_id, o.import_id
-            FROM new_sessions n JOIN origin o USING (_file)
-            ANTI JOIN sessions s USING (patient_id, session_date)
-        """)
-        con.execute("""
-            INSERT INTO assessments
-            SELECT n.patient_id, n.assessment_date, n.instrument, n.items, n.total, n.total_method,
-                   n.items_answered, n.item9, o.import_id
-            FROM new_assessments n JOIN origin o USING (_file)
-            ANTI JOIN assessments a USING (patient_id, assessment_date, instrument)
-        """)
-        con.execute("""
-            UPDATE patients p SET age_band = coalesce(p.age_band, n.age_band), sex = coalesce(p.sex, n.sex),
-                primary_condition = coalesce(p.primary_condition, n.primary_condition),
-                site = coalesce(p.site, n.site), clinician_id = coalesce(p.clinician_id, n.clinician_id)
-            FROM new_patients n WHERE p.patient_id = n.patient_id
-              AND ((p.age_band IS NULL AND n.age_band IS NOT NULL) OR (p.sex IS NULL AND n.sex IS NOT NULL)
-                OR (p.primary_condition IS NULL AND n.primary_condition IS NOT NULL)
-                OR (p.site IS NULL AND n.site IS NOT NULL) OR (p.clinician_id IS NULL AND n.clinician_id IS NOT NULL))
-        """)
-        con.execute("""
-            INSERT INTO patients
-            SELECT n.patient_id, n.age_band, n.sex, n.primary_condition, n.site, n.clinician_id, o.import_id
-            FROM new_patients n JOIN origin o USING (_file)
-            ANTI JOIN patients p USING (patient_id)
-        """)
-        # Every patient seen in a session or an assessment gets a (pseudonymous) patient row.
-        con.execute("""
-            INSERT INTO patients (patient_id, import_id)
-            SELECT patient_id, min(o.import_id) FROM (
-                SELECT patient_id, _file FROM new_sessions UNION ALL SELECT patient_id, _file FROM new_assessments
-            ) JOIN origin o USING (_file)
-            WHERE patient_id NOT IN (SELECT patient_id FROM patients)
-            GROUP BY patient_id
-        """)
-        added_per_label = dict(con.execute("SELECT _file, count(*) FROM import_added GROUP BY _file").fetchall())
+               OR (p.site IS NULL AND n.site IS NOT NULL) OR (p.clinician_id IS NULL AND n.clinician_id IS NOT NULL)""",
+    }
+    con.execute("BEGIN TRANSACTION")
+    try:
+        numbers = con.execute("SELECT nextval('import_id_seq') FROM range(?)", [len(summaries)]).fetchall()
+        import_ids = {name: number for name, (number,) in zip(summaries, numbers)}
+        origin = pd.DataFrame({"_file": list(labels_of), "import_id": [import_ids[labels_of[label]] for label in labels_of]})
+        con.register("origin", origin)
+        for name, frame in incoming.items():
+            # Read each batch once into a temporary table: it is used three times below.
+            _register(con, f"new_{name}", name, frame, materialise=True)
+        added_per_label = {}
+        if incoming:
+            added_per_label = dict(con.execute(
+                "SELECT _file, count(*) FROM (" + " UNION ".join(added_sql[name] for name in incoming) + ") GROUP BY _file"
+            ).fetchall())
+        if "sessions" in incoming:
+            con.execute("""
+                INSERT INTO sessions
+                SELECT n.patient_id, n.session_date, n.modality, n.dose_mg, n.site, n.clinician_id, o.import_id
+                FROM new_sessions n JOIN origin o USING (_file)
+                ANTI JOIN sessions s USING (patient_id, session_date)
+            """)
+        if "assessments" in incoming:
+            con.execute("""
+                INSERT INTO assessments
+                SELECT n.patient_id, n.assessment_date, n.instrument, n.items, n.total, n.total_method,
+                       n.items_answered, n.item9, o.import_id
+                FROM new_assessments n JOIN origin o USING (_file)
+                ANTI JOIN assessments a USING (patient_id, assessment_date, instrument)
+            """)
+        if "patients" in incoming:
+            con.execute("""
+                UPDATE patients p SET age_band = coalesce(p.age_band, n.age_band), sex = coalesce(p.sex, n.sex),
+                    primary_condition = coalesce(p.primary_condition, n.primary_condition),
+                    site = coalesce(p.site, n.site), clinician_id = coalesce(p.clinician_id, n.clinician_id)
+                FROM new_patients n WHERE p.patient_id = n.patient_id
+                  AND ((p.age_band IS NULL AND n.age_band IS NOT NULL) OR (p.sex IS NULL AND n.sex IS NOT NULL)
+                    OR (p.primary_condition IS NULL AND n.primary_condition IS NOT NULL)
+                    OR (p.site IS NULL AND n.site IS NOT NULL) OR (p.clinician_id IS NULL AND n.clinician_id IS NOT NULL))
+            """)
+            con.execute("""
+                INSERT INTO patients
+                SELECT n.patient_id, n.age_band, n.sex, n.primary_condition, n.site, n.clinician_id, o.import_id
+                FROM new_patients n JOIN origin o USING (_file)
+                ANTI JOIN patients p USING (patient_id)
+            """)
+        seen = [f"SELECT patient_id, _file FROM new_{name}" for name in ("sessions", "assessments") if name in incoming]
+        if seen:
+            # Every patient seen in a session or an assessment gets a (pseudonymous) patient row.
+            con.execute(f"""
+                INSERT INTO patients (patient_id, import_id)
+                SELECT patient_id, min(o.import_id) FROM ({" UNION ALL ".join(seen)}) JOIN origin o USING (_file)
+                WHERE patient_id NOT IN (SELECT patient_id FROM patients)
+                GROUP BY patient_id
+            """)
         rejected_per_label = problems.drop_duplicates(["file", "row"])["file"].value_counts().to_dict()
         for name, summary in summaries.items():
             labels = [label for label, owner in labels_of.items() if owner == name]
@@ -934,13 +1034,13 @@ def _write(con, batch: _Batch, summaries: dict[str, FileSummary], labels_of: dic
             con.register("quarantined", quarantined)
             con.execute("""
                 INSERT INTO quarantine
-                SELECT import_id, file, CAST(row AS INTEGER), column, CAST(value AS VARCHAR), reason FROM quarantined
+                SELECT import_id, "file", CAST("row" AS INTEGER), "column", CAST("value" AS VARCHAR), reason FROM quarantined
             """)
             con.unregister("quarantined")
         if added_per_label:
             store.bump_data_version(con)
-        for table in ("import_added", "new_sessions", "new_assessments", "new_patients"):
-            con.execute(f"DROP TABLE {table}")  # constant names
+        for name in incoming:
+            con.execute(f"DROP TABLE new_{name}")  # constant names
         con.unregister("origin")
         con.execute("COMMIT")
     except Exception:

@@ -94,7 +94,9 @@ if components.require_courses(timeline, filters):
                     f"baseline → {medians['median_endpoint']:.0f} at the endpoint. **Ahuja (Brendle) 2022, IM "
                     f"ketamine (n=452):** 16 → 10 at the last treatment.")
     st.caption("Published rates count their patients differently from this clinic (most count only those who "
-               "finished treatment and were measured, closer to the completers row): read them as a yardstick.")
+               "finished treatment and were measured, closer to the completers row): read them as a yardstick. "
+               "To compare like with like, pick a modality in the sidebar (e.g. Ketamine IV beside McInnes and "
+               "Oliver).")
     published = cohort_views.published_results()
     for study in published.itertuples():
         st.markdown(f"- **{study.study}** ({study.modality}, n={study.n:,}; {study.basis}). {study.citation} "

@@ -19,9 +19,9 @@ DEFINITIONS: dict[str, str] = {
         "its first session."
     ),
     "induction": (
-        "**Induction series.** The first {induction_lengths} of a course (set by the modality of the first "
-        "session). A course *completed induction* when it reached that many sessions; sessions after that "
-        "are *boosters*."
+        "**Induction series.** The first sessions of a course: {induction_lengths}, set by the modality of "
+        "its first session. A course *completed induction* when it reached that many sessions; sessions "
+        "after that are *boosters*."
     ),
     "in_progress": (
         "**In progress.** Fewer sessions than the induction length and the last session within "
@@ -70,9 +70,10 @@ DEFINITIONS: dict[str, str] = {
     ),
     "item9": (
         "**PHQ-9 item 9 (thoughts of self-harm).** An answer of 1 or more is a safety flag. *Positive at "
-        "baseline* counts courses whose baseline PHQ-9 had item 9 ≥ 1. *Resolved* means item 9 was back "
-        "to 0 on the ITT endpoint questionnaire. Questionnaires recorded as a total only have item 9 "
-        "unknown and are not counted as resolved."
+        "baseline* counts courses whose baseline PHQ-9 had item 9 ≥ 1. *Back to 0 at endpoint* counts, among "
+        "those courses that are not in progress, the ones whose item 9 was 0 on the ITT endpoint questionnaire "
+        "(the latest PHQ-9 of the induction series). A course with no PHQ-9 after a session, or whose endpoint "
+        "was recorded as a total only (item 9 unknown), is not counted as resolved."
     ),
     "trajectory": (
         "**Mean score by session.** For each number of sessions received (0 = baseline), the mean score of "
@@ -125,7 +126,7 @@ def _setting_words() -> dict[str, str]:
     settings = state.settings()
     lengths = dict(settings.induction_length)
     ketamine = sorted({length for modality, length in lengths.items() if modality.startswith("ketamine")})
-    induction_words = ", ".join(f"{n}" for n in ketamine) + " sessions for ketamine"
+    induction_words = " or ".join(f"{n}" for n in ketamine) + " for ketamine"
     if "esketamine_nasal" in lengths:
         induction_words += f", {lengths['esketamine_nasal']} for esketamine (Spravato)"
     reliable = dict(settings.reliable_change)

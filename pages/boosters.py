@@ -4,6 +4,8 @@ import streamlit as st
 from analysis import charts, cohort_views
 from ui import components, state
 
+state.run_inside_frame()
+
 st.title("Boosters and durability")
 timeline = state.timeline()
 filters = state.filters()
@@ -62,7 +64,8 @@ if components.require_courses(timeline, filters):
                 "upper 95% limit not reached yet"
             st.markdown(f"Half of the {durability['responders']} responders lost their response by "
                         f"**{median:.0f} days** after the last induction session ({interval}).")
-        st.plotly_chart(components.figure(charts.durability_curve, durability, instrument), key="boosters_durability_chart")
+        st.plotly_chart(components.figure(charts.durability_curve, durability, instrument),
+                        key="boosters_durability_chart")
 
     if summary["boosters"]:
         st.subheader("Booster cadence")
@@ -70,5 +73,5 @@ if components.require_courses(timeline, filters):
         strip = components.cached(cohort_views.booster_cadence, timeline, filters, top=top)
         st.plotly_chart(components.figure(charts.booster_cadence, strip), key="boosters_cadence_chart")
 
-components.definitions_expander(["boosters", "booster_rate", "pre_booster", "durability", "induction", "completers", "response",
-                                 "intervals"])
+components.definitions_expander(["boosters", "booster_rate", "pre_booster", "durability", "induction", "completers",
+                                 "response", "intervals"])

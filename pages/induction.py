@@ -5,6 +5,8 @@ from analysis import charts, cohort_views
 from analysis.report import instrument_summary, trajectory
 from ui import components, state
 
+state.run_inside_frame()
+
 SPLIT_CHOICES = [None, *cohort_views.SPLITS]
 
 st.title("Induction response")
@@ -30,7 +32,8 @@ if components.require_courses(timeline, filters):
                "sessions come from courses with a longer series (esketamine, 8 sessions by default).")
 
     by_session = components.cached(cohort_views.response_by_session, timeline, instrument, filters)
-    st.plotly_chart(components.figure(charts.response_by_session, by_session, instrument), key="induction_by_session_chart")
+    st.plotly_chart(components.figure(charts.response_by_session, by_session, instrument),
+                    key="induction_by_session_chart")
 
     summary = components.cached(instrument_summary, timeline, instrument, filters)
     mix = components.cached(cohort_views.severity_mix, timeline, instrument, filters)
@@ -55,7 +58,8 @@ if components.require_courses(timeline, filters):
     if n_courses <= cohort_views.SPAGHETTI_MAX_COURSES:
         lines = components.cached(cohort_views.individual_trajectories, timeline, instrument, filters)
         mean = components.cached(trajectory, timeline, instrument, filters)
-        st.plotly_chart(components.figure(charts.individual_trajectories, lines, instrument, mean), key="induction_individual_chart")
+        st.plotly_chart(components.figure(charts.individual_trajectories, lines, instrument, mean),
+                        key="induction_individual_chart")
     else:
         components.empty_state(f"Individual lines appear when the filters narrow the cohort to "
                                f"{cohort_views.SPAGHETTI_MAX_COURSES} courses or fewer (now {n_courses}).")

@@ -5,6 +5,8 @@ from analysis import charts, cohort_views
 from analysis.report import instrument_summary
 from ui import components, state
 
+state.run_inside_frame()
+
 st.title("Overview")
 timeline = state.timeline()
 filters = state.filters()
@@ -79,7 +81,8 @@ if components.require_courses(timeline, filters):
                                 key="overview_trend", label_visibility="collapsed")
     view = view or list(cohort_views.TREND_VIEWS)[0]
     trend = components.cached(cohort_views.quarterly_trend, timeline, filters)
-    st.plotly_chart(components.figure(charts.rates_by_start_quarter, trend, cohort_views.TREND_VIEWS[view], f"{view} by start quarter"),
+    st.plotly_chart(components.figure(charts.rates_by_start_quarter, trend, cohort_views.TREND_VIEWS[view],
+                                      f"{view} by start quarter"),
                     key="overview_trend_chart")
     st.caption("The latest quarter holds courses that are still in induction: its rates settle as they finish.")
     with st.expander("Every rate by start quarter, as a table"):

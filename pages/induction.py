@@ -28,8 +28,8 @@ if components.require_courses(timeline, filters):
     scores = components.cached(cohort_views.trajectory_by_group, timeline, instrument, filters, split)
     st.plotly_chart(components.figure(charts.trajectory_by_group, scores, instrument, split_words),
                     key="induction_trajectory_chart")
-    st.caption("A course counts at a point only while it is still in its induction series: the points after 6 "
-               "sessions come from courses with a longer series (esketamine, 8 sessions by default).")
+    st.caption("A course counts at a point only while it is still in its induction series, so the last points "
+               "come only from courses with a longer series (esketamine) — read their n.")
 
     by_session = components.cached(cohort_views.response_by_session, timeline, instrument, filters)
     st.plotly_chart(components.figure(charts.response_by_session, by_session, instrument),

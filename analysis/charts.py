@@ -288,6 +288,7 @@ def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str |
         highs = [hi if pd.notna(hi) else m for hi, m in zip(series["ci_upper"], means)]
         figure.add_trace(go.Scatter(
             x=series["t"] + offset, y=means, name=str(series["group_label"].iloc[0]), mode="lines+markers",
+            showlegend=bool(split_label) or not single,
             line=dict(color=colour, width=3 if single else 2), marker=dict(size=7),
             customdata=series["n"], hovertemplate="%{y:.1f} points (n=%{customdata})<extra>%{fullData.name}</extra>",
             error_y=dict(type="data", symmetric=False, color=colour, thickness=1.5, width=3,
@@ -324,10 +325,10 @@ def response_by_session(frame: pd.DataFrame, instrument: str) -> go.Figure:
     """% of eligible courses responding and remitting after each session (95% CI), n under each session."""
     rows = frame.loc[frame["n"] > 0].sort_values("t")
     figure = go.Figure()
-    for measure, label, colour in (("responding", "Responding (score ≤ half of baseline)", PALETTE["blue"]),
-                                   ("remitting", "Remitting (score ≤ 4)", PALETTE["green"])):
+    for measure, label, colour, offset in (("responding", "Responding (score ≤ half of baseline)", PALETTE["blue"], -0.05),
+                                           ("remitting", "Remitting (score ≤ 4)", PALETTE["green"], 0.05)):
         figure.add_trace(go.Scatter(
-            x=rows["t"], y=[_percent(r) for r in rows[f"{measure}_rate"]], name=label, mode="lines+markers",
+            x=rows["t"] + offset, y=[_percent(r) for r in rows[f"{measure}_rate"]], name=label, mode="lines+markers",
             line=dict(color=colour, width=3), marker=dict(size=8),
             customdata=list(zip(rows[f"{measure}_n"], rows["n"])),
             hovertemplate="%{y:.0f}% (%{customdata[0]} of %{customdata[1]})<extra>%{fullData.name}</extra>",

@@ -296,3 +296,10 @@ def test_existing_report_charts_keep_their_signatures():
     report = {"quarter": "2026Q1", "instruments": {"PHQ-9": {"trajectory": [point], "itt": group}}}
     assert "n=12" in list(charts.report_trajectory(report, "PHQ-9").data[0].text)
     assert len(charts.report_rates_by_quarter([report], "PHQ-9").data) == 2
+
+
+def test_trajectory_split_to_one_group_still_names_it():
+    """Split by modality when the filters leave only IV courses: the one line keeps its name in the legend."""
+    figure = charts.trajectory_by_group(_trajectory({"ketamine_iv": [(0, 7, 18.0), (1, 5, 14.4)]}), "PHQ-9", "Modality")
+    assert figure.data[0].name == "Ketamine IV" and figure.data[0].showlegend is True
+    assert figure.layout.xaxis.ticktext[0] == "Baseline<br>n=7"

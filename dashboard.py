@@ -5,21 +5,21 @@ from analysis.charts import MODALITY_LABELS
 from analysis.outcomes import filter_options
 from ui import state
 
-st.set_page_config(page_title="Ketamine clinic outcomes", page_icon="📈", layout="wide")
+st.set_page_config(page_title="Ketamine clinic outcomes", layout="wide")  # default icon: served locally
 
 state.ensure_store()
 timeline = state.timeline()
 
 pages = {
     "Leadership": [
-        st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
-        st.Page("pages/induction.py", title="Induction response", icon="📉"),
-        st.Page("pages/boosters.py", title="Boosters and durability", icon="🔁"),
+        st.Page("pages/overview.py", title="Overview", default=True),
+        st.Page("pages/induction.py", title="Induction response"),
+        st.Page("pages/boosters.py", title="Boosters and durability"),
     ],
-    "Clinicians": [st.Page("pages/patient.py", title="Patient trend", icon="🧑‍⚕️")],
+    "Clinicians": [st.Page("pages/patient.py", title="Patient trend")],
     "Reporting": [
-        st.Page("pages/quarterly.py", title="Quarterly report", icon="🗂️"),
-        st.Page("pages/data.py", title="Data", icon="📥"),
+        st.Page("pages/quarterly.py", title="Quarterly report"),
+        st.Page("pages/data.py", title="Data"),
     ],
 }
 navigation = st.navigation(pages)
@@ -44,6 +44,6 @@ with st.sidebar:
 
 if state.is_demo():
     st.info("**Demo data.** You are looking at a synthetic clinic, not real patients. "
-            "Load your own exports on the **Data** page (which can also remove the demo).", icon="🧪")
+            "Load your own exports on the **Data** page (which can also remove the demo).")
 
 navigation.run()

@@ -7,6 +7,8 @@ import streamlit as st
 from analysis import data_views, importer, patient_charts, store
 from ui import components, state
 
+state.run_inside_frame()
+
 log = logging.getLogger(__name__)
 UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls"]
 

@@ -4,6 +4,8 @@ import streamlit as st
 from analysis import patient_charts, patient_views, store
 from ui import components, state
 
+state.run_inside_frame()
+
 BADGE_COLOURS = {"good": "green", "bad": "red", "warning": "orange", "neutral": "gray"}
 NO_DATA = ("No patients yet: the store holds no sessions. Import your clinic's exports on the **Data** page, "
            "then pick a patient here.")

@@ -4,6 +4,8 @@ import streamlit as st
 from analysis import charts, quarterly_views, report, report_export
 from ui import components, state
 
+state.run_inside_frame()
+
 NO_DATA = ("No courses yet, so there is no quarterly report. Import your clinic's exports on the **Data** page "
            "and the report for each quarter appears here.")
 FORMATS = (("csv", "CSV (one row per figure)", "text/csv"),

@@ -130,3 +130,17 @@ def data_changed() -> None:
     """Call after the app itself wrote to the store: drop this session's cursor on the old copy."""
     st.session_state.pop("_cursor_key", None)
     st.session_state.pop("_cursor", None)
+
+
+def run_inside_frame() -> None:
+    """Make sure a page runs inside dashboard.py's frame (sidebar filters, banner, navigation).
+
+    On a fresh server, Streamlit runs the first deep link (e.g. /patient) straight from the
+    pages/ folder in its old multipage mode, skipping the frame. Switching that mode off and
+    rerunning lets dashboard.py's st.navigation serve the same page properly.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -63,7 +63,8 @@ INSTRUMENT_ALIASES = {
 AGE_BAND_ALIASES = {normalise_header(band): band for band in AGE_BANDS} | {"65_plus": "65+", "65plus": "65+"}
 # Cell patterns, matched on whole (stripped) cells.
 _ISO_DATE = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
-_DECIMAL_COMMA = r"^(-?\d+),(\d+)$"  # 12,5 from a semicolon-separated European export
+# 12,5 from a European export; never 1,500, which may be a US thousands separator.
+_DECIMAL_COMMA = r"^(-?\d+),(\d{1,2}|\d{4,})$"
 _BARE_PHONE_OR_SSN = r"^\+?\d{9,11}$"
 _DATE_LIKE = r"^\d{4}-\d{2}-\d{2}$"
 UNEXPECTED_REASON = "the importer failed unexpectedly"
@@ -498,7 +499,7 @@ def _validate(kind: str, label: str, frame: pd.DataFrame, today: dt.date) -> dic
     check.identifying_values()
     identifying = check.problems()
     if len(identifying):
-        raise _Refusal([Problem(r.file, int(r.row), r.column, None, r.reason) for r in identifying.itertuples()])
+        raise _Refusal(_problems_from(identifying.assign(value=None)))
     out: dict[str, pd.DataFrame] = {}
     origin = {"_file": label, "_row": check.rows}
     patient_id = check.pseudonym("patient_id", required=True)
@@ -598,30 +599,41 @@ def _conflicts_in_batch(frame: pd.DataFrame, key: list[str], values: list[str], 
         return frame.drop_duplicates(key), _empty_problems()
     conflicted = frame[key].merge(conflicting_keys.assign(_conflict=True), on=key, how="left")["_conflict"]
     conflicted = conflicted.notna().to_numpy(dtype=bool)
-    # Only the (few) conflicting rows are described one by one.
     rows = frame.loc[conflicted].reset_index(drop=True)
-    group_of = rows.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
-    differs = rows.groupby(group_of)[values].nunique(dropna=False) > 1
-    column_of_group = differs.idxmax(axis=1)
+    group = rows.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
+    differs = rows.groupby(group)[values].nunique(dropna=False) > 1
+    column = differs.idxmax(axis=1).to_numpy(dtype=object)[group]  # the first column the rows disagree on
+    value = pd.Series("", index=rows.index, dtype=object)
+    for name in pd.unique(column):
+        at = column == name
+        shown = rows.loc[at, name]
+        value[at] = np.where(shown.isna() | (shown.astype(str) == "-1"), "", shown.astype(str))
     places = (rows["_file"].astype(str) + " row " + rows["_row"].astype(str)).to_numpy(dtype=object)
-    problems = []
-    for position in range(len(rows)):
-        column = column_of_group[group_of[position]]
-        value = rows[column].iloc[position]
-        if "_total_column" in rows:  # a session log names its score columns phq9_total, gad7_item_3, ...
-            column = _score_column(rows["_total_column"].iloc[position], column)
-        others = [places[other] for other in np.flatnonzero(group_of == group_of[position]) if other != position]
-        problems.append((rows["_file"].iloc[position], int(rows["_row"].iloc[position]), column,
-                         "" if pd.isna(value) or value == -1 else str(value),
-                         f"another row with the same {what} has a different {column} ({', '.join(others[:5])}"
-                         f"{', …' if len(others) > 5 else ''}); keep one correct row."))
-    return frame.loc[~conflicted].drop_duplicates(key), pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
+    listed = _rows_of_each_group(group, places)
+    if "_total_column" in rows:  # a session log names its score columns phq9_total, gad7_item_3, ...
+        column = _score_columns(rows["_total_column"].to_numpy(dtype=object), column)
+    problem_frame = pd.DataFrame({
+        "file": rows["_file"].to_numpy(), "row": rows["_row"].to_numpy(), "column": column, "value": value.to_numpy(),
+        "reason": ("rows with the same " + what + " disagree on " + pd.Series(column, dtype=object) + " ("
+                   + listed[group] + "); keep one correct row.").to_numpy(),
+    })
+    return frame.loc[~conflicted].drop_duplicates(key), problem_frame
 
 
-def _score_column(total_column: str, column: str) -> str:
-    """The column as the file names it: 'item_3' of a row whose total is in gad7_total is gad7_item_3."""
-    prefix = total_column.removesuffix("total")
-    return f"{prefix}{column}" if prefix and column != "total" else total_column if column == "total" else column
+def _rows_of_each_group(group: np.ndarray, places: np.ndarray, shown: int = 6) -> np.ndarray:
+    """'s.csv row 2, t.csv row 9' for each group id 0..G-1 (ids in order of first appearance)."""
+    order = np.argsort(group, kind="stable")
+    ordered = places[order].tolist()
+    bounds = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1], True]).tolist()
+    return np.array([", ".join(ordered[start:min(end, start + shown)]) + (", …" if end - start > shown else "")
+                     for start, end in zip(bounds[:-1], bounds[1:])], dtype=object)
+
+
+def _score_columns(total_columns: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The columns as the file names them: 'item_3' of a row whose total is in gad7_total is gad7_item_3."""
+    prefixes = np.array([t.removesuffix("total") for t in total_columns], dtype=object)
+    named = np.where(columns == "total", total_columns, prefixes + columns)
+    return np.where(prefixes == "", columns, named)
 
 
 def _patient_conflicts(patients: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -884,7 +896,7 @@ def _import(con, sources, *, skip_invalid: bool, drop_columns: list[str], user: 
     row_problems = pd.concat([p for p in parts["problems"] if len(p)] or [_empty_problems()], ignore_index=True)
     if file_problems:
         # Whole tables that cannot be read; list the row problems found in the others too.
-        listed = file_problems + [_problem(r) for r in row_problems.sort_values(["file", "row"], kind="stable").itertuples()]
+        listed = file_problems + _problems_from(row_problems.sort_values(["file", "row"], kind="stable"))
         return ImportResult(refused=True, problems=listed, files=list(summaries.values()))
 
     report(0.65, "Checking for duplicates")
@@ -905,7 +917,7 @@ def _import(con, sources, *, skip_invalid: bool, drop_columns: list[str], user: 
     found = [f for f in (row_problems, session_conflicts, assessment_conflicts, patient_conflicts, store_conflicts) if len(f)]
     all_problems = (pd.concat(found, ignore_index=True) if found else _empty_problems()).sort_values(
         ["file", "row"], kind="stable")
-    problems = [_problem(r) for r in all_problems.itertuples()]
+    problems = _problems_from(all_problems)
 
     if problems and not skip_invalid:
         return ImportResult(refused=True, problems=problems, files=list(summaries.values()))
@@ -920,9 +932,12 @@ def _import(con, sources, *, skip_invalid: bool, drop_columns: list[str], user: 
     return ImportResult(refused=False, problems=problems, files=list(summaries.values()))
 
 
-def _problem(row) -> Problem:
-    return Problem(row.file, None if pd.isna(row.row) else int(row.row), row.column,
-                   None if pd.isna(row.value) else str(row.value), row.reason)
+def _problems_from(frame: pd.DataFrame) -> list[Problem]:
+    """Problem objects from a frame of problems (file, row, column, value, reason)."""
+    rows = [None if pd.isna(r) else int(r) for r in frame["row"].tolist()]
+    values = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame["value"].tolist()]
+    return [Problem(*fields) for fields in zip(frame["file"].tolist(), rows, frame["column"].tolist(), values,
+                                                frame["reason"].tolist())]
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -1030,7 +1045,8 @@ def _write(con, batch: _Batch, summaries: dict[str, FileSummary], labels_of: dic
                  summary.rows_added, summary.rows_merged, summary.rows_rejected, user, json.dumps(options)],
             )
         if len(problems):
-            quarantined = problems.assign(import_id=problems["file"].map(lambda label: import_ids[labels_of[label]]))
+            quarantined = problems.assign(import_id=problems["file"].map({label: import_ids[owner]
+                                                                          for label, owner in labels_of.items()}))
             con.register("quarantined", quarantined)
             con.execute("""
                 INSERT INTO quarantine

@@ -949,10 +949,10 @@ BAD_FILES = {
     "unknown instrument": ([("a.csv", b"patient_id,assessment_date,instrument,total\nK-1,2026-01-05,MADRS,20\n")],
                            (2, "instrument", "MADRS"), "instrument"),
     "conflicting duplicate session": ([("s.csv", b"patient_id,session_date,modality\nK-1,2026-01-05,IV\nK-1,2026-01-05,IM\n")],
-                                      (2, "modality", "ketamine_iv"), "different modality"),
+                                      (2, "modality", "ketamine_iv"), "disagree on modality"),
     "conflicting duplicate assessment": ([("a.csv", b"patient_id,assessment_date,instrument,total\n"
                                                     b"K-1,2026-01-05,PHQ-9,10\nK-1,2026-01-05,PHQ-9,11\n")],
-                                         (2, "total", "10"), "different total"),
+                                         (2, "total", "10"), "disagree on total"),
     "conflict with the store": ([("s.csv", b"patient_id,session_date,modality,dose_mg,site,clinician_id\n"
                                            b"K-001,2026-01-05,IM,35,NORTH,CLN-1\n")],
                                 (2, "modality", "ketamine_im"), "already in the store"),

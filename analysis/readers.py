@@ -30,6 +30,7 @@ _NOT_A_TABLE = (
 )
 _CSV_SHAPE_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _MAX_WIDTH_RETRIES = 20
+_EXCEL_SEPARATOR_HINT = re.compile(r"sep=(.)")
 _ALL_TEXT = {f"f{k}": pa.string() for k in range(1024)}  # every cell read as text: "007" stays "007"
 
 
@@ -262,8 +263,15 @@ def _read_csv(name: str, data: bytes) -> list[RawTable]:
     # Blank lines above the header still count as spreadsheet rows.
     body = text.lstrip(" \t\r\n")
     blank_lines_above = text[: len(text) - len(body)].count("\n")
-    delimiter = _delimiter(_first_line(body))
-    if blank_lines_above == 0 and _is_utf8(data):
+    first_line = _first_line(body)
+    excel_hint = _EXCEL_SEPARATOR_HINT.fullmatch(first_line.strip())
+    if excel_hint:
+        # Excel's "sep=;" line names the delimiter; Excel does not show it as a row.
+        delimiter = excel_hint[1]
+        body = body[len(first_line):].lstrip("\r\n")
+    else:
+        delimiter = _delimiter(first_line)
+    if blank_lines_above == 0 and not excel_hint and _is_utf8(data):
         utf8 = data.removeprefix(b"\xef\xbb\xbf")
     else:
         utf8 = body.encode("utf-8")

@@ -1024,6 +1024,16 @@ def test_semicolon_csv_with_decimal_commas(con):
     rows = b"patient_id;session_date;modality;dose_mg\nK-1;2026-01-05;IV;37,5\n"
     assert run(con, ("s.csv", rows)).ok
     assert held(con)["sessions"][0][3] == 37.5
+    # 1,500 may be a US thousands separator: refused rather than read as 1.5 mg
+    problem = only_problem(run(con, ("s2.csv", b"patient_id;session_date;modality;dose_mg\nK-1;2026-01-06;IV;1,500\n")))
+    assert (problem.column, problem.value) == ("dose_mg", "1,500")
+
+
+def test_excel_separator_hint_line(con):
+    """Excel may write 'sep=;' above the header; Excel does not show it as a row, so neither do we."""
+    rows = b"sep=;\npatient_id;session_date;modality\nK-1;2026-01-05;IV\nK-1;2026-01-06;ECT\n"
+    problem = only_problem(run(con, ("s.csv", rows)))
+    assert (problem.row, problem.value) == (3, "ECT")
 
 
 def test_trailing_empty_column_and_trailing_commas(con):

@@ -135,6 +135,10 @@ def _visit(browser, url: str, screenshot: Path) -> tuple[list[str], list[str], s
             break
         page.wait_for_timeout(250)
     page.wait_for_timeout(1000)  # let Plotly finish drawing before the screenshot
+    # The page scrolls inside Streamlit's own container: grow the window to show all of it.
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 1000")
+    page.set_viewport_size({"width": 1400, "height": max(1000, min(int(height) + 50, 9000))})
+    page.wait_for_timeout(1500)
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(screenshot), full_page=True)
     exceptions = page.locator('[data-testid="stException"]').all_inner_texts()

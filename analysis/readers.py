@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 
@@ -123,7 +124,10 @@ def _read_xlsx(name: str, data: bytes) -> list[RawTable]:
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it skips; the user can do nothing with that.
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, EOFError, KeyError, OSError) as error:
         raise ReadError(
             f"{name} looks like an Excel workbook but could not be opened ({type(error).__name__}); "
@@ -137,7 +141,9 @@ def _read_xlsx(name: str, data: bytes) -> list[RawTable]:
     tables = []
     try:
         for sheet in workbook.worksheets:
-            rows = [tuple(_cell_text(value) for value in row) for row in sheet.iter_rows(values_only=True)]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rows = [tuple(_cell_text(value) for value in row) for row in sheet.iter_rows(values_only=True)]
             width = max((len(row) for row in rows), default=0)
             if width == 0:
                 continue  # an empty sheet

@@ -115,7 +115,11 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False, w
     if read_only and not store_path.exists():
         raise StoreError(f"There is no store at {store_path}; import data first (python -m analysis import).")
     if not read_only:
-        store_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            store_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"The folder for the store {store_path} cannot be created ({error.strerror}); "
+                             "name a path in a folder you can write to.") from None
     con = _open(store_path, read_only, wait_seconds)
     if not read_only:
         ensure_schema(con)

@@ -98,8 +98,6 @@ def test_default_path_comes_from_the_environment(tmp_path, monkeypatch):
     assert store.db_path_from_env() == store.DEFAULT_DB_PATH
 
 
-@pytest.mark.xfail(reason="store.connect lets mkdir's OSError through (a traceback on the CLI); store.py is not "
-                          "the importer's to change: wrap it in StoreError", raises=OSError)
 def test_a_store_path_that_cannot_be_created_is_refused_in_words(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")

@@ -139,8 +139,13 @@ def run_inside_frame() -> None:
     pages/ folder in its old multipage mode, skipping the frame. Switching that mode off and
     rerunning lets dashboard.py's st.navigation serve the same page properly.
     """
+    from streamlit import config
     from streamlit.runtime.pages_manager import PagesManager
 
+    # AppTest re-detects the folder on every run and drives pages directly; a rerun there
+    # would swallow the widget event being tested. The browser test covers the real server.
+    if config.get_option("global.appTest"):
+        return
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()

@@ -57,6 +57,9 @@ def _print_progress(fraction: float, message: str) -> None:
 def _run_import(args: argparse.Namespace) -> int:
     from analysis import importer
 
+    from analysis.outcomes import save_report_cache
+    from analysis.settings import load_settings
+
     drop = [c.strip() for c in (args.drop_columns or "").split(",") if c.strip()]
     started = time.perf_counter()
     with store.opened(_store_path(args.db)) as con:
@@ -64,6 +67,10 @@ def _run_import(args: argparse.Namespace) -> int:
             con, args.files, skip_invalid=args.skip_invalid, drop_columns=drop,
             progress=None if args.quiet else _print_progress,
         )
+        if not result.refused:
+            if not args.quiet:
+                _print_progress(1.0, "Computing outcomes for reports")
+            save_report_cache(con, load_settings())
     shown = result.problems[:MAX_PROBLEMS_SHOWN]
     heading = "Problems" if result.refused else "Rows set aside in quarantine"
     if shown:

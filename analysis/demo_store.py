@@ -30,6 +30,10 @@ def build(path: str | Path, *, n_patients: int = 400, seed: int = 7, end_date: d
             raise RuntimeError("The demo generator produced rows the importer refused: "
                                + "; ".join(p.sentence() for p in result.problems[:5]))
         store.set_meta(con, "demo", "true")
+        from analysis.outcomes import save_report_cache
+        from analysis.settings import load_settings
+
+        save_report_cache(con, load_settings())
     return (f"Demo clinic written to {path}: {len(clinic['patients'])} patients, "
             f"{len(clinic['sessions'])} sessions, {len(clinic['assessments'])} assessments (synthetic, seed {seed}).")
 

@@ -48,6 +48,8 @@ class Timeline:
     """Every course with its sessions, assessments and per-instrument outcomes.
 
     Computed once per store version and settings; never mutated (the dashboard shares it).
+    Courses come in patient and course order; the larger frames in no particular order
+    (sorting them costs more than the rest of the engine at network scale): sort what you show.
     """
 
     settings: Settings
@@ -69,7 +71,9 @@ class Timeline:
         ids = pd.Index(course_ids)
 
         def keep(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-            return None if frame is None else frame.loc[frame["course_id"].isin(ids)]
+            if frame is None or "course_id" not in frame.columns:  # a part the report view leaves out
+                return frame
+            return frame.loc[frame["course_id"].isin(ids)]
 
         return Timeline(
             settings=self.settings, data_last_date=self.data_last_date,
@@ -200,7 +204,6 @@ WITH boosters AS (
 )
 SELECT b.*, p.pre_booster_score
 FROM boosters b LEFT JOIN pre_booster p USING (course_id, session_number, instrument)
-ORDER BY b.course_id, b.session_date, b.instrument
 """
 
 
@@ -235,56 +238,119 @@ def _fetch(cursor: duckdb.DuckDBPyConnection, sql: str, parameters: dict | None 
     return frame
 
 
-def load_timeline(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> Timeline:
-    """Compute every course, timepoint and per-instrument outcome from the store, once."""
+def _parameters(settings: Settings) -> tuple[dict, dict]:
+    """SQL fragments (VALUES lists) and named parameters for the settings."""
+    length_rows, length_params = _values_sql(list(settings.induction_length), "length")
+    instrument_rows, instrument_params = _values_sql(list(settings.reliable_change), "instrument")
+    instrument_names, name_params = _values_sql([(code,) for code in INSTRUMENT_CODES], "name")
+    fragments = {"length_rows": length_rows, "instrument_rows": instrument_rows, "instrument_names": instrument_names}
+    parameters = {
+        "course_gap_days": settings.course_gap_days,
+        "in_progress_days": settings.in_progress_days,
+        "baseline_window_days": settings.baseline_window_days,
+        "end_of_induction_window_days": settings.end_of_induction_window_days,
+        "pre_booster_window_days": settings.pre_booster_window_days,
+        "eligibility_min": settings.eligibility_min,
+        **length_params, **instrument_params, **name_params,
+    }
+    return fragments, parameters
+
+
+# What the quarterly report needs, as queries over the timeline's temp tables.
+_REPORT_QUERIES = {
+    "data_end": "SELECT last_date FROM data_end",
+    "courses": "SELECT * EXCLUDE (window_start) FROM courses_tl ORDER BY patient_id, course_number",
+    "sessions": """
+        SELECT s.patient_id, s.course_id, s.session_date, s.session_number,
+               s.session_number > c.induction_length AS is_booster, s.interval_days, s.modality, s.dose_mg,
+               s.site, s.clinician_id
+        FROM course_sessions s JOIN courses_tl c USING (course_id)""",
+    "induction_scores": "SELECT course_id, instrument, timepoint, assessment_date, total FROM window_latest",
+    "course_outcomes": _COURSE_OUTCOMES_SQL,
+}
+CACHE_KEY = "report_cache"
+
+
+def _build(cursor: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[dict, dict]:
+    fragments, parameters = _parameters(settings)
+    for statement in _SESSIONS_SQL.format(**fragments).split(";\n"):
+        if statement.strip():
+            cursor.execute(statement, _used(statement, parameters))
+    return fragments, parameters
+
+
+def _cache_key(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    from analysis import store
+
+    return f"{store.get_meta(con, 'data_version')}|{settings.fingerprint()}"
+
+
+def save_report_cache(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
+    """Keep the report's frames in the store, so `report` reads instead of recomputing.
+
+    Called after the CLI writes to a store. The cache is used only while both the data version
+    and the settings are the ones it was made with; otherwise everything is computed afresh.
+    """
+    from analysis import store
+
     settings = settings or Settings()
-    cursor = con.cursor()  # temp tables live and die with this cursor
+    cursor = con.cursor()
     try:
-        length_rows, length_params = _values_sql(list(settings.induction_length), "length")
-        instrument_rows, instrument_params = _values_sql(list(settings.reliable_change), "instrument")
-        instrument_names, name_params = _values_sql([(code,) for code in INSTRUMENT_CODES], "name")
-        parameters = {
-            "course_gap_days": settings.course_gap_days,
-            "in_progress_days": settings.in_progress_days,
-            "baseline_window_days": settings.baseline_window_days,
-            "end_of_induction_window_days": settings.end_of_induction_window_days,
-            "pre_booster_window_days": settings.pre_booster_window_days,
-            "eligibility_min": settings.eligibility_min,
-            **length_params, **instrument_params, **name_params,
-        }
-        for statement in _SESSIONS_SQL.format(length_rows=length_rows).split(";\n"):
-            if statement.strip():
-                cursor.execute(statement, _used(statement, parameters))
-        last_date = cursor.execute("SELECT last_date FROM data_end").fetchall()[0][0]
-        courses = _fetch(cursor, "SELECT * EXCLUDE (window_start) FROM courses_tl ORDER BY patient_id, course_number")
-        sessions = _fetch(cursor, """
-            SELECT s.patient_id, s.course_id, s.session_date, s.session_number,
-                   s.session_number > c.induction_length AS is_booster, s.interval_days, s.modality, s.dose_mg,
-                   s.site, s.clinician_id
-            FROM course_sessions s JOIN courses_tl c USING (course_id)
-            ORDER BY s.patient_id, s.session_date
-        """)
-        assessments = _fetch(cursor, "SELECT * FROM assessments_tl ORDER BY patient_id, assessment_date, instrument")
-        induction_scores = _fetch(cursor, """
-            SELECT course_id, instrument, timepoint, assessment_date, total FROM window_latest
-            ORDER BY course_id, instrument, timepoint""")
-        sql = _COURSE_OUTCOMES_SQL.format(instrument_rows=instrument_rows)
-        course_outcomes = _fetch(cursor, sql, _used(sql, parameters))
-        sql = _BOOSTERS_SQL.format(instrument_names=instrument_names)
-        boosters = _fetch(cursor, sql, _used(sql, parameters))
+        fragments, parameters = _build(cursor, settings)
+        for name, query in _REPORT_QUERIES.items():
+            sql = query.format(**fragments)
+            cursor.execute(f"CREATE OR REPLACE TABLE cache_{name} AS {sql}", _used(sql, parameters))
+        store.set_meta(cursor, CACHE_KEY, _cache_key(cursor, settings))
     finally:
         cursor.close()
 
-    course_outcomes = _add_outcome_flags(course_outcomes, courses, settings)
+
+def _cached_report_frames(cursor: duckdb.DuckDBPyConnection, settings: Settings) -> dict | None:
+    from analysis import store
+
+    if store.get_meta(cursor, CACHE_KEY) != _cache_key(cursor, settings):
+        return None
+    return {name: _fetch(cursor, f"SELECT * FROM cache_{name}") for name in _REPORT_QUERIES}  # constant names
+
+
+def load_timeline(con: duckdb.DuckDBPyConnection, settings: Settings | None = None, *,
+                  with_details: bool = True) -> Timeline:
+    """Compute every course, timepoint and per-instrument outcome from the store, once.
+
+    with_details=False is the quarterly report's view: it leaves out what only the dashboard
+    shows (every assessment, pre-booster scores) and reads the store's report cache when one
+    matches the data and settings.
+    """
+    settings = settings or Settings()
+    cursor = con.cursor()  # temp tables live and die with this cursor
+    try:
+        frames = None if with_details else _cached_report_frames(cursor, settings)
+        empty = pd.DataFrame()
+        assessments = boosters = empty
+        if frames is None:
+            fragments, parameters = _build(cursor, settings)
+            frames = {}
+            for name, query in _REPORT_QUERIES.items():
+                sql = query.format(**fragments)
+                frames[name] = _fetch(cursor, sql, _used(sql, parameters))
+            if with_details:
+                assessments = _fetch(cursor, "SELECT * FROM assessments_tl")
+                sql = _BOOSTERS_SQL.format(**fragments)
+                boosters = _fetch(cursor, sql, _used(sql, parameters))
+    finally:
+        cursor.close()
+
+    last_date = frames["data_end"]["last_date"].iloc[0] if len(frames["data_end"]) else None
+    courses = frames["courses"]
     return Timeline(
         settings=settings,
-        data_last_date=last_date,
+        data_last_date=None if pd.isna(last_date) else pd.Timestamp(last_date).date(),
         courses=courses,
-        sessions=sessions,
+        sessions=frames["sessions"],
         assessments=assessments,
-        course_outcomes=course_outcomes,
+        course_outcomes=_add_outcome_flags(frames["course_outcomes"], courses, settings),
         boosters=boosters,
-        induction_scores=induction_scores,
+        induction_scores=frames["induction_scores"],
     )
 
 

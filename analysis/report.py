@@ -63,7 +63,8 @@ def _number(value) -> float | None:
 
 
 def _mean(values: pd.Series) -> float | None:
-    values = values.dropna().astype(float)
+    """The mean, summed in sorted order so that row order never changes a digit."""
+    values = np.sort(values.dropna().astype(float).to_numpy())
     return float(values.mean()) if len(values) else None
 
 

@@ -237,7 +237,7 @@ def run_cli(args) -> int:
         return 2
     path = Path(args.db).expanduser() if args.db else store.db_path_from_env()
     with store.opened(path, read_only=True) as con:
-        timeline = load_timeline(con, settings)
+        timeline = load_timeline(con, settings, with_details=False)
     filters = CohortFilter(
         start_from=args.start_from, start_to=args.start_to, sites=tuple(args.site), clinicians=tuple(args.clinician),
         modalities=tuple(args.modality), conditions=tuple(args.condition), age_bands=tuple(args.age_band),

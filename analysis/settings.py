@@ -43,6 +43,14 @@ class Settings:
     def reliable_change_for(self, instrument: str) -> int:
         return dict(self.reliable_change)[instrument]
 
+    def fingerprint(self) -> str:
+        """Changes whenever a value changes (not the file name): keys caches of computed outcomes."""
+        import hashlib
+        import json
+
+        values = {k: v for k, v in self.as_dict().items() if k != "source"}
+        return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
     def as_dict(self) -> dict:
         """The values a report prints under "settings used"."""
         values = asdict(self)

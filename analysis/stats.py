@@ -28,7 +28,8 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float | None, float | None]:
     """Student-t interval for a mean; (None, None) with fewer than two values."""
-    data = np.asarray(values, dtype=float)
+    # Sorted first: the same values in any row order give the same last digit on every surface.
+    data = np.sort(np.asarray(values, dtype=float))
     n = len(data)
     if n < 2:
         return (None, None)

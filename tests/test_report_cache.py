@@ -1,0 +1,56 @@
+"""The store's report cache gives exactly the computed numbers, and is never used once stale."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from analysis import demo_store, importer, store
+from analysis.outcomes import CACHE_KEY, load_timeline, save_report_cache
+from analysis.report import quarterly_report
+from analysis.settings import Settings
+
+
+@pytest.fixture
+def demo_path(tmp_path):
+    path = tmp_path / "demo.duckdb"
+    demo_store.build(path, n_patients=80, seed=4, end_date=dt.date(2026, 10, 31))
+    return path
+
+
+def test_cached_report_equals_the_computed_one(demo_path):
+    """The demo build leaves a cache; reading it gives the same frames and report as computing."""
+    with store.opened(demo_path, read_only=True) as con:
+        assert store.get_meta(con, CACHE_KEY)
+        cached = load_timeline(con, Settings(), with_details=False)
+        computed = load_timeline(con, Settings(), with_details=True)
+    pd.testing.assert_frame_equal(cached.courses, computed.courses)
+    key = ["course_id", "instrument"]
+    pd.testing.assert_frame_equal(cached.course_outcomes.sort_values(key).reset_index(drop=True),
+                                  computed.course_outcomes.sort_values(key).reset_index(drop=True))
+    assert cached.data_last_date == computed.data_last_date
+    for quarter in ("all", "2026Q1"):
+        assert quarterly_report(cached, quarter, suppress=False) == quarterly_report(computed, quarter, suppress=False)
+
+
+def test_an_import_makes_the_cache_stale(demo_path):
+    """New sessions change the data version: the report computes afresh and counts them."""
+    with store.opened(demo_path) as con:
+        before = quarterly_report(load_timeline(con, with_details=False), "all", suppress=False)
+        sessions = pd.DataFrame({"patient_id": ["NEW1"], "session_date": ["2026-10-20"], "modality": ["IV"]})
+        assert importer.import_tables(con, [("s.csv", sessions)], today=dt.date(2026, 11, 26)).ok
+        after = quarterly_report(load_timeline(con, with_details=False), "all", suppress=False)
+    assert after["courses_started"] == before["courses_started"] + 1
+
+
+def test_other_settings_never_read_a_cache_made_with_different_ones(demo_path):
+    """A clinic that changes its course gap gets outcomes computed with the new gap."""
+    with store.opened(demo_path) as con:
+        save_report_cache(con, Settings())
+        wider = replace(Settings(), course_gap_days=400)
+        from_settings = load_timeline(con, wider, with_details=False)
+        computed = load_timeline(con, wider, with_details=True)
+    assert len(from_settings.courses) == len(computed.courses)
+    assert len(computed.courses) < len(load_timeline(store.connect(demo_path, read_only=True), Settings()).courses)

@@ -1,9 +1,11 @@
 """Time the first load of every dashboard page on a 20,000-patient network (goal: at most 2 s each).
 
 Usage: python bench/bench_pages.py
-Runs the app in-process with Streamlit's AppTest. "Cold" clears every cache first (the first
-visitor after an import: snapshot + outcome engine + page); "warm" is a new visitor's first
-load of the page once the store version is cached (the usual case).
+Runs the app in-process with Streamlit's AppTest, three ways per page:
+  cold          every cache cleared: the first visitor after an import pays for the copy of
+                the store and the outcome engine, plus the page
+  first visit   the app already holds the store and its outcomes; nothing of this page is cached
+  repeat visit  a new session opening a page that someone has opened before
 """
 from __future__ import annotations
 
@@ -32,6 +34,14 @@ def main() -> None:
         app.switch_page(f"pages/{page}.py").run()
         cold = time.perf_counter() - started
         assert not app.exception, app.exception
+        # First visit to this page once the app holds the store: the shared snapshot and outcomes
+        # (cache_resource) are loaded, nothing the page itself computes (cache_data) is.
+        st.cache_data.clear()
+        first_visit_app = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120)
+        started = time.perf_counter()
+        first_visit_app.switch_page(f"pages/{page}.py").run()
+        first_visit = time.perf_counter() - started
+        assert not first_visit_app.exception, first_visit_app.exception
         warm_runs = []
         for _ in range(3):
             fresh = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120)
@@ -39,7 +49,7 @@ def main() -> None:
             fresh.switch_page(f"pages/{page}.py").run()
             warm_runs.append(time.perf_counter() - started)
             assert not fresh.exception, fresh.exception
-        results.append((page, cold, statistics.median(warm_runs)))
+        results.append((page, cold, first_visit, statistics.median(warm_runs)))
     st.cache_resource.clear()
     st.cache_data.clear()
     started = time.perf_counter()
@@ -50,11 +60,13 @@ def main() -> None:
     AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120).run()
     frame_warm = time.perf_counter() - started
     print(f"frame + overview (sidebar filters, banner, default page): cold {frame_cold:.2f} s, warm {frame_warm:.2f} s")
-    print(f"{'page':<12}{'cold (s)':>10}{'warm first load (s)':>22}")
-    for page, cold, warm in results:
-        print(f"{page:<12}{cold:>10.2f}{warm:>22.2f}")
-    worst = max(warm for _, _, warm in results)
-    print(f"goal: first load <= 2 s per page -> {'met' if worst <= 2 else 'NOT met'} (worst warm {worst:.2f} s)")
+    print(f"{'page':<12}{'cold (s)':>10}{'first visit (s)':>17}{'repeat visit (s)':>18}")
+    for page, cold, first_visit, warm in results:
+        print(f"{page:<12}{cold:>10.2f}{first_visit:>17.2f}{warm:>18.2f}")
+    worst = max(first_visit for _, _, first_visit, _ in results)
+    print(f"goal: first load <= 2 s per page -> {'met' if worst <= 2 else 'NOT met'} for a first visit once the app "
+          f"holds the store (worst {worst:.2f} s); the cold column also pays the one-off copy of the store and the "
+          "outcome engine that the first visitor after each import triggers")
 
 
 if __name__ == "__main__":

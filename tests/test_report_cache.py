@@ -54,3 +54,13 @@ def test_other_settings_never_read_a_cache_made_with_different_ones(demo_path):
         computed = load_timeline(con, wider, with_details=True)
     assert len(from_settings.courses) == len(computed.courses)
     assert len(computed.courses) < len(load_timeline(store.connect(demo_path, read_only=True), Settings()).courses)
+
+
+def test_removing_the_demo_leaves_no_computed_copy_behind(demo_path):
+    """After the demo is removed, no cached course or outcome of it remains in the file."""
+    with store.opened(demo_path) as con:
+        store.clear(con)
+        tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        report = quarterly_report(load_timeline(con, with_details=False), "all", suppress=False)
+    assert not any(table.startswith("cache_") for table in tables)
+    assert report["courses_started"] == 0

@@ -202,7 +202,7 @@ def clear(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DELETE FROM {table}")  # constant names
         # Computed copies (the report cache) go too: nothing of the removed data may stay behind.
         for (table,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'cache\_%' ESCAPE '\\'").fetchall():
+                "SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'cache_')").fetchall():
             con.execute(f'DROP TABLE "{table}"')
         set_meta(con, "demo", "false")
         bump_data_version(con)

@@ -72,7 +72,7 @@ _IDENTIFYING_HEADER = re.compile(
     r"address|street|street_address|address_line_1|address_line_2|addr|city|county|zip|zipcode|zip_code|"
     r"postcode|postal_code|lat|lon|latitude|longitude|drivers|drivers_license|driver_license|passport|"
     r"insurance_id|member_id|ip_address"
-    r")$"
+    r")(_?\d+)?$"  # telephone_1, address2
 )
 _NOT_IDENTIFYING = {"site", "clinician_id", "patient_id"}
 # "<thing>_name" columns that name a thing, not a person (REDCap's redcap_event_name, form_name, ...).

@@ -207,14 +207,13 @@ def assessment_completion(timeline: Timeline, filters: CohortFilter | None = Non
     sessions = sub.sessions[["course_id", "session_number"]].copy()
     lengths = sub.courses.set_index("course_id")["induction_length"]
     sessions = sessions.loc[sessions["session_number"] <= sessions["course_id"].map(lengths)]
-    scored = _pre_session_scores(sub)
+    scored = _pre_session_scores(sub).assign(with_score=True)
     rows = []
     for instrument in INSTRUMENTS:
-        have = set(map(tuple, scored.loc[scored["instrument"] == instrument, ["course_id", "session_number"]].to_numpy()))
-        flags = np.array([(c, int(k)) in have for c, k in zip(sessions["course_id"], sessions["session_number"])],
-                         dtype=bool)
-        frame = sessions.assign(with_score=flags)
-        counted = frame.groupby("session_number").agg(sessions=("with_score", "size"), with_score=("with_score", "sum"))
+        flags = sessions.merge(scored.loc[scored["instrument"] == instrument, ["course_id", "session_number", "with_score"]],
+                               on=["course_id", "session_number"], how="left")
+        flags["with_score"] = flags["with_score"].fillna(False).astype(bool)
+        counted = flags.groupby("session_number").agg(sessions=("with_score", "size"), with_score=("with_score", "sum"))
         for number, row in counted.iterrows():
             rows.append({"session_number": int(number), "instrument": instrument, "sessions": int(row["sessions"]),
                          "with_score": int(row["with_score"]),
@@ -225,11 +224,9 @@ def assessment_completion(timeline: Timeline, filters: CohortFilter | None = Non
 def sessions_without_score(timeline: Timeline, filters: CohortFilter | None = None) -> pd.DataFrame:
     """Every session (boosters included) with no questionnaire of any kind belonging to it."""
     sub = cohort(timeline, filters)
-    scored = _pre_session_scores(sub)
-    have = set(map(tuple, scored[["course_id", "session_number"]].to_numpy()))
-    sessions = sub.sessions
-    missing = np.array([(c, int(k)) not in have for c, k in zip(sessions["course_id"], sessions["session_number"])],
-                       dtype=bool)
+    scored = _pre_session_scores(sub)[["course_id", "session_number"]].drop_duplicates().assign(scored=True)
+    sessions = sub.sessions.merge(scored, on=["course_id", "session_number"], how="left")
+    missing = sessions["scored"].isna().to_numpy()
     columns = ["patient_id", "session_date", "session_number", "is_booster", "modality", "clinician_id"]
     return sessions.loc[missing, columns].sort_values(["session_date", "patient_id"]).reset_index(drop=True)
 

@@ -292,6 +292,11 @@ _REPORT_QUERIES = {
     "induction_scores": "SELECT course_id, instrument, timepoint, assessment_date, total FROM window_latest",
     "course_outcomes": _COURSE_OUTCOMES_SQL,
 }
+# What only the dashboard shows; cached too, so the first visitor after an import is served fast.
+_DETAIL_QUERIES = {
+    "assessments": "SELECT * FROM assessments_tl",
+    "boosters": _BOOSTERS_SQL,
+}
 CACHE_KEY = "report_cache"
 
 
@@ -321,7 +326,7 @@ def save_report_cache(con: duckdb.DuckDBPyConnection, settings: Settings | None 
     cursor = con.cursor()
     try:
         fragments, parameters = _build(cursor, settings)
-        for name, query in _REPORT_QUERIES.items():
+        for name, query in {**_REPORT_QUERIES, **_DETAIL_QUERIES}.items():
             sql = query.format(**fragments)
             cursor.execute(f"CREATE OR REPLACE TABLE cache_{name} AS {sql}", _used(sql, parameters))
         store.set_meta(cursor, CACHE_KEY, _cache_key(cursor, settings))
@@ -329,12 +334,17 @@ def save_report_cache(con: duckdb.DuckDBPyConnection, settings: Settings | None 
         cursor.close()
 
 
-def _cached_report_frames(cursor: duckdb.DuckDBPyConnection, settings: Settings) -> dict | None:
+def _cached_frames(cursor: duckdb.DuckDBPyConnection, settings: Settings, with_details: bool) -> dict | None:
+    """The cached frames when they were made from this data with these settings, else None."""
     from analysis import store
 
+    names = list(_REPORT_QUERIES) + (list(_DETAIL_QUERIES) if with_details else [])
+    tables = {row[0] for row in cursor.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if any(f"cache_{name}" not in tables for name in names):
+        return None
     if store.get_meta(cursor, CACHE_KEY) != _cache_key(cursor, settings):
         return None
-    return {name: _fetch(cursor, f"SELECT * FROM cache_{name}") for name in _REPORT_QUERIES}  # constant names
+    return {name: _fetch(cursor, f"SELECT * FROM cache_{name}") for name in names}  # constant names
 
 
 def load_timeline(con: duckdb.DuckDBPyConnection, settings: Settings | None = None, *,
@@ -342,27 +352,23 @@ def load_timeline(con: duckdb.DuckDBPyConnection, settings: Settings | None = No
     """Compute every course, timepoint and per-instrument outcome from the store, once.
 
     with_details=False is the quarterly report's view: it leaves out what only the dashboard
-    shows (every assessment, pre-booster scores) and reads the store's report cache when one
-    matches the data and settings.
+    shows (every assessment, pre-booster scores). Either view reads the store's cache of
+    computed frames when it was made from the same data with the same settings.
     """
     settings = settings or Settings()
     cursor = con.cursor()  # temp tables live and die with this cursor
     try:
-        frames = None if with_details else _cached_report_frames(cursor, settings)
-        empty = pd.DataFrame()
-        assessments = boosters = empty
+        frames = _cached_frames(cursor, settings, with_details)
         if frames is None:
             fragments, parameters = _build(cursor, settings)
             frames = {}
-            for name, query in _REPORT_QUERIES.items():
+            for name, query in {**_REPORT_QUERIES, **(_DETAIL_QUERIES if with_details else {})}.items():
                 sql = query.format(**fragments)
                 frames[name] = _fetch(cursor, sql, _used(sql, parameters))
-            if with_details:
-                assessments = _fetch(cursor, "SELECT * FROM assessments_tl")
-                sql = _BOOSTERS_SQL.format(**fragments)
-                boosters = _fetch(cursor, sql, _used(sql, parameters))
     finally:
         cursor.close()
+    assessments = frames.get("assessments", pd.DataFrame())
+    boosters = frames.get("boosters", pd.DataFrame())
 
     last_date = frames["data_end"]["last_date"].iloc[0] if len(frames["data_end"]) else None
     courses = frames["courses"]

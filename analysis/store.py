@@ -233,7 +233,9 @@ def snapshot(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     memory = duckdb.connect(":memory:")
     source = connect(path, read_only=True)
     try:
-        for table in ("meta",) + DATA_TABLES:
+        cached = [row[0] for row in source.execute(
+            "SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'cache_')").fetchall()]
+        for table in ("meta",) + DATA_TABLES + tuple(cached):
             frame = source.sql(f"SELECT * FROM {table}").to_arrow_table()  # constant names
             memory.register("snapshot_source", frame)
             memory.execute(f"CREATE TABLE {table} AS SELECT * FROM snapshot_source")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis import data_views, importer, patient_charts, store
+from analysis import data_views, importer, outcomes, patient_charts, store
 from ui import components, state
 
 state.run_inside_frame()
@@ -128,6 +128,9 @@ def _import_section(con, path: Path) -> None:
             with store.opened(path) as writer:
                 done = importer.import_bytes(writer, list(sources), skip_invalid=skip_invalid, drop_columns=list(drop),
                                              user=_user_name(), progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+                if not done.refused:
+                    bar.progress(1.0, text="Computing outcomes")
+                    outcomes.save_report_cache(writer, state.settings())
         except store.StoreError as error:
             st.error(str(error))
             return

@@ -64,3 +64,25 @@ def test_removing_the_demo_leaves_no_computed_copy_behind(demo_path):
         report = quarterly_report(load_timeline(con, with_details=False), "all", suppress=False)
     assert not any(table.startswith("cache_") for table in tables)
     assert report["courses_started"] == 0
+
+
+def test_the_dashboards_full_timeline_from_the_cache_equals_the_computed_one(demo_path):
+    """Every assessment and pre-booster score read from the cache matches a fresh computation."""
+    with store.opened(demo_path, read_only=True) as con:
+        cached = load_timeline(con, Settings())
+    fresh_settings = replace(Settings(), suppression_max=9)  # another fingerprint: computed afresh
+    with store.opened(demo_path, read_only=True) as con:
+        computed = load_timeline(con, fresh_settings)
+    for name, key in (("assessments", ["patient_id", "assessment_date", "instrument"]),
+                      ("boosters", ["course_id", "session_number", "instrument"]),
+                      ("sessions", ["patient_id", "session_date"])):
+        pd.testing.assert_frame_equal(getattr(cached, name).sort_values(key).reset_index(drop=True),
+                                      getattr(computed, name).sort_values(key).reset_index(drop=True))
+
+
+def test_the_app_snapshot_carries_the_cache(demo_path):
+    """The dashboard's in-memory copy holds the cached frames, so its first load need not recompute."""
+    snapshot = store.snapshot(demo_path)
+    tables = {row[0] for row in snapshot.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"cache_courses", "cache_assessments", "cache_boosters"} <= tables
+    assert len(load_timeline(snapshot, Settings()).assessments) > 0

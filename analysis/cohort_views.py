@@ -16,7 +16,7 @@ from scipy import stats as scipy_stats
 from analysis.charts import MODALITY_LABELS
 from analysis.instruments import INSTRUMENTS
 from analysis.outcomes import CohortFilter, Timeline, cohort, durability
-from analysis.report import boosters_in_period, courses_in_quarter, instrument_summary, trajectory
+from analysis.report import boosters_in_period, instrument_summary, trajectory
 from analysis.stats import at_risk_at, kaplan_meier, km_median, km_median_ci, t_interval, wilson_interval
 
 # A patient is "active" with a session in the last 90 days of the data.

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Sequence
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from analysis import importer, store

@@ -108,7 +108,7 @@ def _caseload_section(everyone, as_of) -> None:
     include_inactive = st.toggle(f"Include patients with no session for over {gap} days", key="patient_show_inactive")
     table = patient_views.current_patients(everyone, include_inactive)
     summary = patient_views.caseload_summary(table)
-    st.caption(f"Patients whose latest course matches the sidebar filters"
+    st.caption("Patients whose latest course matches the sidebar filters"
                + ("" if include_inactive else f" and who had a session in the last {gap} days")
                + f". Days are counted to {as_of:%d %b %Y}, the latest date in the data. Click a row to open the "
                "patient; click a column header to sort.")

@@ -16,25 +16,11 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from analysis import demo_store, store
-from analysis.outcomes import load_timeline
+from analysis import store
 
 REPO = Path(__file__).resolve().parents[1]
 SESSION_LOG = (b"patient_id,session_date,modality,phq9_total,gad7_total\n"
                b"NEW-1,2026-10-01,IM,18,12\nNEW-1,2026-10-03,IM,15,\nNEW-2,2026-10-02,Spravato,21,\n")
-
-
-@pytest.fixture(scope="session")
-def demo_path(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("pages") / "demo.duckdb"
-    demo_store.build(path, n_patients=120, seed=7, end_date=dt.date(2026, 10, 31))
-    return path
-
-
-@pytest.fixture(scope="session")
-def demo_timeline(demo_path):
-    with store.opened(demo_path, read_only=True) as con:
-        return load_timeline(con)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ cohort filters through session state, under the same keys the sidebar widgets us
 """
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 from pathlib import Path
@@ -14,26 +13,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis import cohort_views, demo_store, store
-from analysis.outcomes import CohortFilter, load_timeline
+from analysis import cohort_views
+from analysis.outcomes import CohortFilter
 from analysis.report import instrument_summary
 
 REPO = Path(__file__).resolve().parents[1]
 NO_MATCH = "No courses match these filters"
 NO_DATA = "The store holds no sessions yet"
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("leadership") / "demo.duckdb"
-    demo_store.build(path, n_patients=120, seed=7, end_date=dt.date(2026, 10, 31))
-    return path
-
-
-@pytest.fixture(scope="module")
-def demo_timeline(demo_path):
-    with store.opened(demo_path, read_only=True) as con:
-        return load_timeline(con)
 
 
 def _app(monkeypatch, db: Path, page: str | None = None, **session) -> AppTest:

@@ -224,22 +224,45 @@ def fingerprint(path: str | os.PathLike) -> tuple:
     return tuple(parts)
 
 
-def snapshot(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+def snapshot(path: str | os.PathLike, wait_seconds: float = 15.0) -> duckdb.DuckDBPyConnection:
     """Copy the store into memory and let go of the file at once.
 
     DuckDB lets one process write a file; the dashboard reads from this copy so that
-    `python -m analysis import` can write while the app stays open.
+    `python -m analysis import` can write while the app stays open. The copy is DuckDB's own
+    (ATTACH read-only, CREATE TABLE AS), about twice as fast as going through Arrow.
     """
+    store_path = Path(path)
+    if not store_path.exists():
+        raise StoreError(f"There is no store at {store_path}; import data first (python -m analysis import).")
     memory = duckdb.connect(":memory:")
-    source = connect(path, read_only=True)
+    literal = str(store_path).replace("'", "''")  # ATTACH takes no parameters; the path is the user's own setting
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            memory.execute(f"ATTACH '{literal}' AS source (READ_ONLY)")
+            break
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() >= deadline:
+                memory.close()
+                raise StoreError(f"The store {store_path} could not be read: {str(error).splitlines()[0]}") from None
+            time.sleep(0.1)
+        except duckdb.Error as error:
+            memory.close()
+            raise StoreError(
+                f"{store_path} is not a DuckDB outcomes store ({str(error).splitlines()[0]}); name the right file."
+            ) from None
     try:
-        cached = [row[0] for row in source.execute(
-            "SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'cache_')").fetchall()]
-        for table in ("meta",) + DATA_TABLES + tuple(cached):
-            frame = source.sql(f"SELECT * FROM {table}").to_arrow_table()  # constant names
-            memory.register("snapshot_source", frame)
-            memory.execute(f"CREATE TABLE {table} AS SELECT * FROM snapshot_source")
-            memory.unregister("snapshot_source")
+        tables = [row[0] for row in memory.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'source'").fetchall()]
+        if tables and not {"meta", "sessions", "assessments"} <= set(tables):
+            raise StoreError(f"{store_path} is a DuckDB file but not an outcomes store; name the right file.")
+        for table in tables:
+            if table in ("meta",) + DATA_TABLES or table.startswith("cache_"):
+                memory.execute(f'CREATE TABLE "{table}" AS SELECT * FROM source."{table}"')
     finally:
-        source.close()
+        memory.execute("DETACH source")
+    if tables:
+        check_schema(memory)
+    else:
+        ensure_schema(memory)  # an empty DuckDB file reads as an empty store
     return memory

@@ -46,3 +46,16 @@ def test_a_named_store_that_does_not_exist_opens_empty_without_demo(fresh_defaul
         with store.opened(named, read_only=True) as con:
             assert store.counts(con)["sessions"] == 0
             assert not store.is_demo(con)
+
+
+def test_a_file_that_is_not_a_store_gets_one_sentence(tmp_path, monkeypatch):
+    """OUTCOMES_DB pointing at some other file shows what to do, not a traceback."""
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).execute("CREATE TABLE something (x INTEGER)").close()
+    monkeypatch.setenv("OUTCOMES_DB", str(other))
+    monkeypatch.chdir(REPO)
+    app = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=60).run()
+    assert not app.exception
+    assert any("not an outcomes store" in error.value for error in app.error)

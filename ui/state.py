@@ -47,12 +47,21 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _snapshot(path_key: str, fingerprint: tuple) -> duckdb.DuckDBPyConnection | None:
+def _copy(path_key: str, fingerprint: tuple) -> duckdb.DuckDBPyConnection | None:
     """One in-memory copy per version of the store file; never mutated after it is made."""
     path = Path(path_key)
     if not path.exists():
         return None
     return store.snapshot(path)
+
+
+def _snapshot(path_key: str, fingerprint: tuple) -> duckdb.DuckDBPyConnection | None:
+    """The copy, or one sentence and a stop when the file is not a store this app can read."""
+    try:
+        return _copy(path_key, fingerprint)
+    except store.StoreError as error:
+        st.error(f"{error} Set OUTCOMES_DB to your clinic's store, or unset it to use the demo.")
+        st.stop()
 
 
 def ensure_store() -> bool:

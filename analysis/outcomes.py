@@ -325,6 +325,8 @@ def save_report_cache(con: duckdb.DuckDBPyConnection, settings: Settings | None 
     settings = settings or Settings()
     cursor = con.cursor()
     try:
+        if _cached_frames_fresh(cursor, settings, with_details=True):
+            return  # e.g. a re-import that changed nothing
         fragments, parameters = _build(cursor, settings)
         for name, query in {**_REPORT_QUERIES, **_DETAIL_QUERIES}.items():
             sql = query.format(**fragments)
@@ -334,16 +336,22 @@ def save_report_cache(con: duckdb.DuckDBPyConnection, settings: Settings | None 
         cursor.close()
 
 
-def _cached_frames(cursor: duckdb.DuckDBPyConnection, settings: Settings, with_details: bool) -> dict | None:
-    """The cached frames when they were made from this data with these settings, else None."""
+def _cached_frames_fresh(cursor: duckdb.DuckDBPyConnection, settings: Settings, with_details: bool) -> bool:
+    """True when the store holds the frames, made from this data with these settings."""
     from analysis import store
 
     names = list(_REPORT_QUERIES) + (list(_DETAIL_QUERIES) if with_details else [])
     tables = {row[0] for row in cursor.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if any(f"cache_{name}" not in tables for name in names):
+        return False
+    return store.get_meta(cursor, CACHE_KEY) == _cache_key(cursor, settings)
+
+
+def _cached_frames(cursor: duckdb.DuckDBPyConnection, settings: Settings, with_details: bool) -> dict | None:
+    """The cached frames when they are fresh, else None."""
+    if not _cached_frames_fresh(cursor, settings, with_details):
         return None
-    if store.get_meta(cursor, CACHE_KEY) != _cache_key(cursor, settings):
-        return None
+    names = list(_REPORT_QUERIES) + (list(_DETAIL_QUERIES) if with_details else [])
     return {name: _fetch(cursor, f"SELECT * FROM cache_{name}") for name in names}  # constant names
 
 

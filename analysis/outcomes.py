@@ -64,9 +64,6 @@ class Timeline:
     induction_scores: pd.DataFrame | None = None
     extras: dict = field(default_factory=dict, compare=False)
 
-    def course_ids(self, filters: CohortFilter | None) -> pd.Index:
-        return filter_courses(self.courses, filters)["course_id"]
-
     def subset(self, course_ids) -> "Timeline":
         """The same timeline holding only the given courses.
 

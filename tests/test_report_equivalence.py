@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 import reference_outcomes as reference
+from test_outcomes_rules import cell  # the same value-to-CSV-cell rule as the rule tests
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIRST_DATE = dt.date(2025, 1, 6)
@@ -203,14 +204,6 @@ def generate_clinic(seed: int) -> RandomClinic:
 
 # ---------------------------------------------------------------------------
 # Layouts
-
-
-def cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """The frame of the app: page config, navigation, the shared cohort filters, the demo banner."""
+
 import streamlit as st
 
-from analysis.charts import MODALITY_LABELS
-from analysis.outcomes import filter_options
+from analysis.engine.cohort import filter_options
+from analysis.vocabulary import modality_label
 from ui import state
 
 st.set_page_config(page_title="Ketamine clinic outcomes", layout="wide")  # default icon: served locally
@@ -28,14 +29,31 @@ with st.sidebar:
     st.header("Cohort")
     if timeline is not None and len(timeline.courses):
         options = filter_options(timeline)
-        st.date_input("Course start between", value=(options["first_start"], options["last_start"]),
-                      min_value=options["first_start"], max_value=options["last_start"], key=state.DATE_RANGE_KEY,
-                      help="Courses are counted by the date of their first session.")
+        st.date_input(
+            "Course start between",
+            value=(options["first_start"], options["last_start"]),
+            min_value=options["first_start"],
+            max_value=options["last_start"],
+            key=state.DATE_RANGE_KEY,
+            help="Courses are counted by the date of their first session.",
+        )
         st.multiselect("Site", options["sites"], key=state.FILTER_KEYS["sites"], placeholder="All sites")
-        st.multiselect("Clinician", options["clinicians"], key=state.FILTER_KEYS["clinicians"], placeholder="All clinicians")
-        st.multiselect("Modality", options["modalities"], key=state.FILTER_KEYS["modalities"],
-                       format_func=lambda m: MODALITY_LABELS.get(m, m), placeholder="All modalities")
-        st.multiselect("Primary condition", options["conditions"], key=state.FILTER_KEYS["conditions"], placeholder="All conditions")
+        st.multiselect(
+            "Clinician", options["clinicians"], key=state.FILTER_KEYS["clinicians"], placeholder="All clinicians"
+        )
+        st.multiselect(
+            "Modality",
+            options["modalities"],
+            key=state.FILTER_KEYS["modalities"],
+            format_func=modality_label,
+            placeholder="All modalities",
+        )
+        st.multiselect(
+            "Primary condition",
+            options["conditions"],
+            key=state.FILTER_KEYS["conditions"],
+            placeholder="All conditions",
+        )
         st.multiselect("Age band", options["age_bands"], key=state.FILTER_KEYS["age_bands"], placeholder="All ages")
         st.multiselect("Sex", options["sexes"], key=state.FILTER_KEYS["sexes"], placeholder="All")
     else:
@@ -43,7 +61,9 @@ with st.sidebar:
     st.caption(f"Store: `{state.db_path()}`")
 
 if state.is_demo():
-    st.info("**Demo data.** You are looking at a synthetic clinic, not real patients. "
-            "Load your own exports on the **Data** page (which can also remove the demo).")
+    st.info(
+        "**Demo data.** You are looking at a synthetic clinic, not real patients. "
+        "Load your own exports on the **Data** page (which can also remove the demo)."
+    )
 
 navigation.run()

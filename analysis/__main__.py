@@ -1,4 +1,5 @@
 """Entry point for `python -m analysis`."""
+
 import sys
 
 from analysis.cli import main

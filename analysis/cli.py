@@ -1,4 +1,5 @@
 """The command line: python -m analysis import | demo | report."""
+
 from __future__ import annotations
 
 import argparse
@@ -55,16 +56,18 @@ def _print_progress(fraction: float, message: str) -> None:
 
 
 def _run_import(args: argparse.Namespace) -> int:
-    from analysis import importer
-
-    from analysis.outcomes import save_report_cache
+    from analysis import ingest
+    from analysis.engine.timeline import save_report_cache
     from analysis.settings import load_settings
 
     drop = [c.strip() for c in (args.drop_columns or "").split(",") if c.strip()]
     started = time.perf_counter()
     with store.opened(_store_path(args.db)) as con:
-        result = importer.import_files(
-            con, args.files, skip_invalid=args.skip_invalid, drop_columns=drop,
+        result = ingest.import_files(
+            con,
+            args.files,
+            skip_invalid=args.skip_invalid,
+            drop_columns=drop,
             progress=None if args.quiet else _print_progress,
         )
         imported_in = time.perf_counter() - started
@@ -79,22 +82,30 @@ def _run_import(args: argparse.Namespace) -> int:
         for problem in shown:
             print(f"  {problem.sentence()}", file=sys.stderr)
         if len(result.problems) > len(shown):
-            print(f"  … and {len(result.problems) - len(shown)} more; write them all with --problems FILE.", file=sys.stderr)
+            print(
+                f"  … and {len(result.problems) - len(shown)} more; write them all with --problems FILE.",
+                file=sys.stderr,
+            )
     if args.problems and result.problems:
         result.problems_frame().to_csv(args.problems, index=False)
         print(f"All {len(result.problems)} problems written to {args.problems}.", file=sys.stderr)
     if result.refused:
         print(result.summary_line(), file=sys.stderr)
         if not args.skip_invalid and any(p.row is not None for p in result.problems):
-            print("Fix the rows above, or load the valid rows with --skip-invalid (the rest go to quarantine).", file=sys.stderr)
+            print(
+                "Fix the rows above, or load the valid rows with --skip-invalid (the rest go to quarantine).",
+                file=sys.stderr,
+            )
         return EXIT_REFUSED
-    print(f"{result.summary_line()} ({imported_in:.1f} s; outcomes computed for reports in "
-          f"{time.perf_counter() - started - imported_in:.1f} s)")
+    print(
+        f"{result.summary_line()} ({imported_in:.1f} s; outcomes computed for reports in "
+        f"{time.perf_counter() - started - imported_in:.1f} s)"
+    )
     return EXIT_OK
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from analysis import demo_store
+    from analysis.demo import build as demo_store
 
     path = _store_path(args.db)
     summary = demo_store.build(path, n_patients=args.patients, seed=args.seed, end_date=args.end_date)
@@ -103,7 +114,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from analysis import report_export
+    from analysis.reporting import export as report_export
 
     return report_export.run_cli(args)
 
@@ -128,25 +139,37 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m analysis", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    importing = commands.add_parser("import", help="load clinic exports into the store",
-                                    description="Load clinic exports into the store, all or nothing.",
-                                    epilog=IMPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    importing = commands.add_parser(
+        "import",
+        help="load clinic exports into the store",
+        description="Load clinic exports into the store, all or nothing.",
+        epilog=IMPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     importing.add_argument("files", nargs="+", metavar="FILE", help="CSV or .xlsx files to import together")
     importing.add_argument("--db", metavar="PATH", help="the store (default: $OUTCOMES_DB or data/outcomes.duckdb)")
-    importing.add_argument("--skip-invalid", action="store_true",
-                           help="load the valid rows and keep invalid ones, with reasons, in quarantine")
-    importing.add_argument("--drop-columns", metavar="C1,C2",
-                           help="columns to leave out before checking (e.g. identifying columns)")
+    importing.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="load the valid rows and keep invalid ones, with reasons, in quarantine",
+    )
+    importing.add_argument(
+        "--drop-columns", metavar="C1,C2", help="columns to leave out before checking (e.g. identifying columns)"
+    )
     importing.add_argument("--problems", metavar="FILE", help="also write every problem to this CSV file")
     importing.add_argument("--quiet", action="store_true", help="no progress lines")
     importing.set_defaults(run=_run_import)
 
-    demo = commands.add_parser("demo", help="build the synthetic demo clinic",
-                               description="Build a deterministic synthetic clinic (no real patients) in a store.")
+    demo = commands.add_parser(
+        "demo",
+        help="build the synthetic demo clinic",
+        description="Build a deterministic synthetic clinic (no real patients) in a store.",
+    )
     demo.add_argument("--db", metavar="PATH", help="the store to fill (default: $OUTCOMES_DB or data/outcomes.duckdb)")
     demo.add_argument("--patients", type=_positive, default=400, metavar="N", help="number of patients (default 400)")
     demo.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
@@ -154,26 +177,42 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_run_demo)
 
     reporting = commands.add_parser(
-        "report", help="the quarterly outcomes report",
+        "report",
+        help="the quarterly outcomes report",
         description="The quarterly cohort report (OUTCOMES.md §6-7). Small counts (1-10) are suppressed "
-                    "unless --no-suppress is given for internal use.",
+        "unless --no-suppress is given for internal use.",
         epilog="Examples:\n  python -m analysis report --quarter 2026Q1 --format html --out q1.html\n"
-               "  python -m analysis report --quarter all --format json --no-suppress",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "  python -m analysis report --quarter all --format json --no-suppress",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     reporting.add_argument("--db", metavar="PATH", help="the store (default: $OUTCOMES_DB or data/outcomes.duckdb)")
-    reporting.add_argument("--quarter", default="all", metavar="2026Q1|all",
-                           help="courses that started in this calendar quarter, or all (default)")
-    reporting.add_argument("--format", default="json", choices=("json", "csv", "xlsx", "html"),
-                           help="output format (default json)")
+    reporting.add_argument(
+        "--quarter",
+        default="all",
+        metavar="2026Q1|all",
+        help="courses that started in this calendar quarter, or all (default)",
+    )
+    reporting.add_argument(
+        "--format", default="json", choices=("json", "csv", "xlsx", "html"), help="output format (default json)"
+    )
     reporting.add_argument("--out", metavar="FILE", help="write here instead of standard output (required for xlsx)")
-    reporting.add_argument("--no-suppress", action="store_true",
-                           help="show counts of 1-10 (internal use only; the output says so)")
+    reporting.add_argument(
+        "--no-suppress", action="store_true", help="show counts of 1-10 (internal use only; the output says so)"
+    )
     reporting.add_argument("--settings", metavar="FILE", help="settings file (default settings.toml)")
-    cohort = reporting.add_argument_group("cohort filters (the dashboard's sidebar; repeat an option for several values)")
+    cohort = reporting.add_argument_group(
+        "cohort filters (the dashboard's sidebar; repeat an option for several values)"
+    )
     cohort.add_argument("--start-from", type=_date, metavar="YYYY-MM-DD", help="courses starting on or after this date")
     cohort.add_argument("--start-to", type=_date, metavar="YYYY-MM-DD", help="courses starting on or before this date")
-    for option, metavar in (("site", "SITE"), ("clinician", "ID"), ("modality", "MODALITY"),
-                            ("condition", "CONDITION"), ("age-band", "BAND"), ("sex", "SEX")):
+    for option, metavar in (
+        ("site", "SITE"),
+        ("clinician", "ID"),
+        ("modality", "MODALITY"),
+        ("condition", "CONDITION"),
+        ("age-band", "BAND"),
+        ("sex", "SEX"),
+    ):
         cohort.add_argument(f"--{option}", action="append", default=[], metavar=metavar)
     reporting.set_defaults(run=_run_report)
     return parser

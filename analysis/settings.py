@@ -1,4 +1,5 @@
 """Clinic settings (settings.toml) with the OUTCOMES.md defaults; every report states them."""
+
 from __future__ import annotations
 
 import os
@@ -6,9 +7,10 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from analysis.vocabulary import DEFAULT_INDUCTION_LENGTH, MODALITIES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_PATH = REPO_ROOT / "settings.toml"
-MODALITIES = ("ketamine_im", "ketamine_iv", "ketamine_oral", "esketamine_nasal")
 
 
 class SettingsError(ValueError):
@@ -20,12 +22,7 @@ class Settings:
     course_gap_days: int = 90
     in_progress_days: int = 28
     # (modality, induction length) pairs; a tuple so that Settings stays hashable for caches.
-    induction_length: tuple[tuple[str, int], ...] = (
-        ("ketamine_im", 6),
-        ("ketamine_iv", 6),
-        ("ketamine_oral", 6),
-        ("esketamine_nasal", 8),
-    )
+    induction_length: tuple[tuple[str, int], ...] = tuple(DEFAULT_INDUCTION_LENGTH.items())
     baseline_window_days: int = 30
     end_of_induction_window_days: int = 28
     pre_booster_window_days: int = 7

@@ -5,6 +5,7 @@ Writes the network's patients, sessions and assessments as CSV (bench/out/), the
 into a fresh store the way `python -m analysis import` does: read, check every row, write in one
 transaction. Also times importing the same files again (every row merges, nothing changes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,7 @@ from network import END_DATE, NETWORK_PATIENTS, OUT
 
 def write_network(n_patients: int) -> list[Path]:
     """The demo generator's clinic at network scale, as three layout A CSV files (written once)."""
-    from analysis import demo
+    from analysis.demo import clinic as demo
 
     folder = OUT / f"network_{n_patients}_csv"
     paths = [folder / f"{kind}.csv" for kind in ("patients", "sessions", "assessments")]
@@ -34,7 +35,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from analysis import importer, store
+    from analysis import ingest, store
 
     paths = write_network(args.patients)
     rows = sum(sum(1 for _ in path.open()) - 1 for path in paths)
@@ -47,17 +48,19 @@ def main() -> None:
             leftover.unlink(missing_ok=True)
         with store.opened(db_path) as con:
             started = time.perf_counter()
-            result = importer.import_files(con, paths)
+            result = ingest.import_files(con, paths)
             first.append(time.perf_counter() - started)
             if result.refused:
                 raise SystemExit("refused: " + "; ".join(p.sentence() for p in result.problems[:5]))
             started = time.perf_counter()
-            repeat = importer.import_files(con, paths)
+            repeat = ingest.import_files(con, paths)
             again.append(time.perf_counter() - started)
             assert repeat.added == 0 and repeat.merged == rows, repeat.summary_line()
     db_path.unlink(missing_ok=True)
-    print(f"new store:   best {min(first):.2f} s = {rows / min(first):,.0f} rows/s "
-          f"(runs: {', '.join(f'{t:.2f}' for t in first)} s)")
+    print(
+        f"new store:   best {min(first):.2f} s = {rows / min(first):,.0f} rows/s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in first)} s)"
+    )
     print(f"same again:  best {min(again):.2f} s = {rows / min(again):,.0f} rows/s (every row merges)")
 
 

@@ -7,6 +7,7 @@ Runs the app in-process with Streamlit's AppTest, three ways per page:
   first visit   the app already holds the store and its outcomes; nothing of this page is cached
   repeat visit  a new session opening a page that someone has opened before
 """
+
 from __future__ import annotations
 
 import os
@@ -66,9 +67,11 @@ def main() -> None:
     for page, cold, first_visit, warm in results:
         print(f"{page:<12}{cold:>10.2f}{first_visit:>17.2f}{warm:>18.2f}")
     worst = max(first_visit for _, _, first_visit, _ in results)
-    print(f"goal: first load <= 2 s per page -> {'met' if worst <= 2 else 'NOT met'} for a first visit once the app "
-          f"holds the store (worst {worst:.2f} s); the cold column also pays the one-off copy of the store and the "
-          "outcome engine that the first visitor after each import triggers")
+    print(
+        f"goal: first load <= 2 s per page -> {'met' if worst <= 2 else 'NOT met'} for a first visit once the app "
+        f"holds the store (worst {worst:.2f} s); the cold column also pays the one-off copy of the store and the "
+        "outcome engine that the first visitor after each import triggers"
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Usage: python bench/bench_report.py [--repeat 5]
 Measures what `python -m analysis report --quarter all --format json` does after Python has
 started: open the store, compute every course and outcome, build the report, write JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,9 +22,9 @@ def main() -> None:
     path = network_store()
 
     from analysis import store
-    from analysis.outcomes import load_timeline
-    from analysis.report import quarterly_report
-    from analysis.report_export import to_json
+    from analysis.engine.timeline import load_timeline
+    from analysis.reporting.export import to_json
+    from analysis.reporting.report import quarterly_report
     from analysis.settings import load_settings
 
     timings, stages = [], []
@@ -45,14 +46,20 @@ def main() -> None:
         uncached = load_timeline(con, replace(load_settings(), suppression_max=9), with_details=False)
         to_json(quarterly_report(uncached, "all", suppress=True))
         without_cache = time.perf_counter() - started
-    print(f"network: {len(timeline.courses)} courses, {counts['sessions']} sessions, {counts['assessments']} assessments")
+    print(
+        f"network: {len(timeline.courses)} courses, {counts['sessions']} sessions, {counts['assessments']} assessments"
+    )
     started = time.perf_counter()
     quarter = quarterly_report(timeline, "2026Q1", suppress=True)
     single_quarter = time.perf_counter() - started
-    print(f"full report (open store + every course and outcome + the 'all' report as JSON): "
-          f"median {statistics.median(timings):.3f} s, best {min(timings):.3f} s over {args.repeat} runs")
-    print(f"  of which outcome engine {statistics.median(s[0] for s in stages):.3f} s, "
-          f"report {statistics.median(s[1] for s in stages):.3f} s")
+    print(
+        f"full report (open store + every course and outcome + the 'all' report as JSON): "
+        f"median {statistics.median(timings):.3f} s, best {min(timings):.3f} s over {args.repeat} runs"
+    )
+    print(
+        f"  of which outcome engine {statistics.median(s[0] for s in stages):.3f} s, "
+        f"report {statistics.median(s[1] for s in stages):.3f} s"
+    )
     print(f"one more quarter from the same outcomes: {single_quarter:.3f} s")
     print(f"the same report computed without the store's report cache: {without_cache:.3f} s")
     print(f"goal: <= 1 s -> {'met' if statistics.median(timings) <= 1 else 'NOT met'}")

@@ -4,6 +4,7 @@ Usage: python bench/bench_widgets.py
 Each change is a rerun of the page in Streamlit's AppTest with one widget set, as a user's
 click or pick would cause; the page has been loaded once before, as in real use.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,7 @@ from network import END_DATE, OUT, REPO
 
 
 def _demo_store():
-    from analysis import demo_store
+    from analysis.demo import build as demo_store
 
     path = OUT / "demo_400.duckdb"
     if not path.exists():
@@ -43,9 +44,18 @@ def main() -> None:
     quarters = ["2026Q1", "2025Q4", "2025Q3"]
     patients = ["P00101", "P00025", "P00183"]
     cases = [
-        ("induction", "split the trajectory", lambda app, i: app.selectbox(key="induction_split").set_value(
-            app.selectbox(key="induction_split").options[1 + i])),
-        ("boosters", "patients shown in the cadence strip", lambda app, i: app.slider(key="boosters_top").set_value(10 + 5 * i)),
+        (
+            "induction",
+            "split the trajectory",
+            lambda app, i: app.selectbox(key="induction_split").set_value(
+                app.selectbox(key="induction_split").options[1 + i]
+            ),
+        ),
+        (
+            "boosters",
+            "patients shown in the cadence strip",
+            lambda app, i: app.slider(key="boosters_top").set_value(10 + 5 * i),
+        ),
         ("quarterly", "change quarter", lambda app, i: app.selectbox(key="quarterly_quarter").set_value(quarters[i])),
         ("quarterly", "suppression switch", lambda app, i: app.toggle(key="quarterly_internal").set_value(i % 2 == 0)),
         ("patient", "pick a patient", lambda app, i: app.selectbox(key="patient_id").set_value(patients[i])),

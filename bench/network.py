@@ -1,4 +1,5 @@
 """The 20,000-patient clinic network the speed measurements run on (built once, kept in bench/out/)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,7 @@ END_DATE = dt.date(2026, 10, 31)
 
 def network_store(n_patients: int = NETWORK_PATIENTS) -> Path:
     """A store holding the synthetic network; built through the importer the first time."""
-    from analysis import demo_store
+    from analysis.demo import build as demo_store
 
     path = OUT / f"network_{n_patients}.duckdb"
     if not path.exists():

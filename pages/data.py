@@ -1,10 +1,14 @@
 """Data: load exports with a checked preview first, the import history, quarantine, data quality, templates."""
+
 import logging
 from pathlib import Path
 
 import streamlit as st
 
-from analysis import data_views, importer, outcomes, patient_charts, store
+from analysis import ingest, store
+from analysis.charts import patient as patient_charts
+from analysis.engine.timeline import save_report_cache
+from analysis.views import data as data_views
 from ui import components, state
 
 state.run_inside_frame()
@@ -40,8 +44,10 @@ def _announce_last_action() -> None:
 
 def _remove_demo_section(path: Path) -> None:
     with st.container(border=True):
-        st.markdown("**Start on your own data.** This store holds the synthetic demo clinic. Removing it deletes every "
-                    f"demo patient, session, questionnaire and import record from `{path}`; your settings stay.")
+        st.markdown(
+            "**Start on your own data.** This store holds the synthetic demo clinic. Removing it deletes every "
+            f"demo patient, session, questionnaire and import record from `{path}`; your settings stay."
+        )
         confirmed = st.checkbox("Yes, delete the demo clinic from this store", key="data_remove_demo_confirm")
         if st.button("Remove the demo clinic", key="data_remove_demo", disabled=not confirmed, type="primary"):
             try:
@@ -51,37 +57,56 @@ def _remove_demo_section(path: Path) -> None:
             except store.StoreError as error:
                 st.error(str(error))
                 return
-            st.session_state["data_last_action"] = ("The demo clinic was removed. The store is empty: "
-                                                    "import your clinic's exports below.")
+            st.session_state["data_last_action"] = (
+                "The demo clinic was removed. The store is empty: import your clinic's exports below."
+            )
             state.data_changed()
             st.rerun()
 
 
 def _import_section(con, path: Path) -> None:
-    st.markdown("Upload CSV or Excel (.xlsx) exports: the three tables of layout A (patients, sessions, "
-                "assessments) or a layout B session log. Every row is checked against the store first; nothing is "
-                "written until you confirm.")
-    uploads = st.file_uploader("Files to import", type=UPLOAD_TYPES, accept_multiple_files=True, key="data_upload",
-                               help="The kind of each table is told by its header. Templates are on the last tab.")
+    st.markdown(
+        "Upload CSV or Excel (.xlsx) exports: the three tables of layout A (patients, sessions, "
+        "assessments) or a layout B session log. Every row is checked against the store first; nothing is "
+        "written until you confirm."
+    )
+    uploads = st.file_uploader(
+        "Files to import",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="data_upload",
+        help="The kind of each table is told by its header. Templates are on the last tab.",
+    )
     if not uploads:
-        st.caption("No files chosen yet. Blank templates and filled-in examples are on the **Templates and "
-                   "examples** tab.")
+        st.caption(
+            "No files chosen yet. Blank templates and filled-in examples are on the **Templates and examples** tab."
+        )
         return
     sources = tuple((upload.name, upload.getvalue()) for upload in uploads)
     tables = data_views.read_previews(sources)
     identifying = sorted({c for t in tables for c in t.identifying_columns})
     columns = sorted({str(c) for t in tables for c in t.head.columns})
     if identifying:
-        st.warning(f"These columns look like they identify a person: **{', '.join(identifying)}**. The store holds "
-                   "pseudonyms only, so the import is refused unless you leave them out below.", icon=":material/lock:")
+        st.warning(
+            f"These columns look like they identify a person: **{', '.join(identifying)}**. The store holds "
+            "pseudonyms only, so the import is refused unless you leave them out below.",
+            icon=":material/lock:",
+        )
     left, right = st.columns(2)
     with left:
-        drop = st.multiselect("Leave out these columns", columns, key="data_drop_columns",
-                              help="The columns are dropped before any check and never stored.")
+        drop = st.multiselect(
+            "Leave out these columns",
+            columns,
+            key="data_drop_columns",
+            help="The columns are dropped before any check and never stored.",
+        )
     with right:
-        skip_invalid = st.checkbox("Skip invalid rows", key="data_skip_invalid",
-                                   help="Load the valid rows and keep the invalid ones, with their reasons, in the "
-                                        "quarantine. Off: any invalid row stops the whole import.")
+        skip_invalid = st.checkbox(
+            "Skip invalid rows",
+            key="data_skip_invalid",
+            help="Load the valid rows and keep the invalid ones, with their reasons, in the "
+            "quarantine. Off: any invalid row stops the whole import.",
+        )
 
     preview = _preview(_store_key(), sources, skip_invalid, tuple(drop), con)
     st.markdown("**What the files hold**")
@@ -100,14 +125,19 @@ def _import_section(con, path: Path) -> None:
     if result.refused:
         st.error(result.summary_line(), icon=":material/block:")
         if any(p.row is not None for p in result.problems) and not skip_invalid:
-            st.caption("Fix these rows in the file and upload it again, or tick *Skip invalid rows* to load the valid "
-                       "rows and keep these in the quarantine.")
+            st.caption(
+                "Fix these rows in the file and upload it again, or tick *Skip invalid rows* to load the valid "
+                "rows and keep these in the quarantine."
+            )
     else:
         summary = data_views.file_summary(result)
         st.dataframe(summary, hide_index=True)
         if preview.can_import:
-            st.success(f"Ready: {result.added:,} new rows will be added, {result.merged:,} are already in the store"
-                       + (f", {result.rejected:,} will go to the quarantine." if result.rejected else "."), icon=":material/task_alt:")
+            st.success(
+                f"Ready: {result.added:,} new rows will be added, {result.merged:,} are already in the store"
+                + (f", {result.rejected:,} will go to the quarantine." if result.rejected else "."),
+                icon=":material/task_alt:",
+            )
         else:
             st.info("Nothing new to import: every row is already in the store.", icon=":material/info:")
     for sentence in data_views.file_problems(result):
@@ -115,29 +145,51 @@ def _import_section(con, path: Path) -> None:
     problems = data_views.row_problems(result)
     if len(problems):
         st.markdown(f"**Every problem, row by row** ({len(problems):,})")
-        st.dataframe(problems, hide_index=True, column_config={
-            "row": st.column_config.NumberColumn("Row", help="as your spreadsheet numbers it (the header is row 1)"),
-            "column": "Column", "value": "Value", "reason": st.column_config.TextColumn("What to fix", width="large"),
-            "file": "File"})
-        st.download_button("Download these problems (CSV)", data_views.as_csv_bytes(problems),
-                           file_name="import_problems.csv", mime="text/csv", key="data_problems_download")
+        st.dataframe(
+            problems,
+            hide_index=True,
+            column_config={
+                "row": st.column_config.NumberColumn(
+                    "Row", help="as your spreadsheet numbers it (the header is row 1)"
+                ),
+                "column": "Column",
+                "value": "Value",
+                "reason": st.column_config.TextColumn("What to fix", width="large"),
+                "file": "File",
+            },
+        )
+        st.download_button(
+            "Download these problems (CSV)",
+            data_views.as_csv_bytes(problems),
+            file_name="import_problems.csv",
+            mime="text/csv",
+            key="data_problems_download",
+        )
 
     if st.button("Import into the store", type="primary", disabled=not preview.can_import, key="data_confirm"):
         bar = st.progress(0.0, text="Starting the import")
         try:
             with store.opened(path) as writer:
-                done = importer.import_bytes(writer, list(sources), skip_invalid=skip_invalid, drop_columns=list(drop),
-                                             user=_user_name(), progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+                done = ingest.import_bytes(
+                    writer,
+                    list(sources),
+                    skip_invalid=skip_invalid,
+                    drop_columns=list(drop),
+                    user=_user_name(),
+                    progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                )
                 if not done.refused:
                     bar.progress(1.0, text="Computing outcomes")
-                    outcomes.save_report_cache(writer, state.settings())
+                    save_report_cache(writer, state.settings())
         except store.StoreError as error:
             st.error(str(error))
             return
         except Exception as error:  # a fault in the importer: nothing was written (one transaction)
             log.exception("import failed")
-            st.error(f"The import stopped unexpectedly ({type(error).__name__}); nothing was changed in the store. "
-                     "Please report this with the file to the dashboard's maintainers.")
+            st.error(
+                f"The import stopped unexpectedly ({type(error).__name__}); nothing was changed in the store. "
+                "Please report this with the file to the dashboard's maintainers."
+            )
             return
         if done.refused:
             st.error(done.summary_line())
@@ -151,26 +203,47 @@ def _import_section(con, path: Path) -> None:
 def _history_section(con) -> None:
     history = data_views.import_history(con)
     if history.empty:
-        components.empty_state("No imports yet. Files you import on the first tab are listed here with when, who, "
-                               "and how many rows were added, merged or rejected.")
+        components.empty_state(
+            "No imports yet. Files you import on the first tab are listed here with when, who, "
+            "and how many rows were added, merged or rejected."
+        )
         return
-    st.dataframe(history, hide_index=True, column_config={
-        "imported_at": st.column_config.DatetimeColumn("When", format="DD MMM YYYY HH:mm"),
-        "file_name": "File", "file_kind": "Held", "rows_read": "Rows", "rows_added": "Added",
-        "rows_merged": "Already in store", "rows_rejected": "Rejected", "user_name": "By",
-        "file_size": st.column_config.NumberColumn("Bytes"), "sha256": "SHA-256", "options": "Options"})
+    st.dataframe(
+        history,
+        hide_index=True,
+        column_config={
+            "imported_at": st.column_config.DatetimeColumn("When", format="DD MMM YYYY HH:mm"),
+            "file_name": "File",
+            "file_kind": "Held",
+            "rows_read": "Rows",
+            "rows_added": "Added",
+            "rows_merged": "Already in store",
+            "rows_rejected": "Rejected",
+            "user_name": "By",
+            "file_size": st.column_config.NumberColumn("Bytes"),
+            "sha256": "SHA-256",
+            "options": "Options",
+        },
+    )
 
 
 def _quarantine_section(con) -> None:
     rows = data_views.quarantine_rows(con)
     if rows.empty:
-        components.empty_state("The quarantine is empty. Rows set aside by an import with *Skip invalid rows* are "
-                               "kept here with the reason, to fix and import again.")
+        components.empty_state(
+            "The quarantine is empty. Rows set aside by an import with *Skip invalid rows* are "
+            "kept here with the reason, to fix and import again."
+        )
         return
     st.caption(f"{len(rows):,} rows set aside, each with the reason. Fix them in the source file and import it again.")
     st.dataframe(rows, hide_index=True)
-    st.download_button("Download the quarantine (CSV)", data_views.as_csv_bytes(rows), file_name="quarantine.csv",
-                       mime="text/csv", key="data_quarantine_download")
+    st.download_button(
+        "Download the quarantine (CSV)",
+        data_views.as_csv_bytes(rows),
+        file_name="quarantine.csv",
+        mime="text/csv",
+        key="data_quarantine_download",
+    )
 
 
 def _quality_section(timeline, filters) -> None:
@@ -186,17 +259,24 @@ def _quality_section(timeline, filters) -> None:
     tiles = st.columns(3)
     for column, row in zip(tiles, baselines.itertuples()):
         with column:
-            components.count_tile(f"Courses without a {row.instrument} baseline", row.without_baseline,
-                                  caption=f"{row.percent:.0f}% of {row.courses:,} courses")
+            components.count_tile(
+                f"Courses without a {row.instrument} baseline",
+                row.without_baseline,
+                caption=f"{row.percent:.0f}% of {row.courses:,} courses",
+            )
     with tiles[2]:
-        components.count_tile("Sessions without any questionnaire", summary["sessions_without_score"],
-                              caption=f"{summary['sessions_without_score_percent']:.0f}% of {summary['sessions']:,} "
-                                      "sessions")
+        components.count_tile(
+            "Sessions without any questionnaire",
+            summary["sessions_without_score"],
+            caption=f"{summary['sessions_without_score_percent']:.0f}% of {summary['sessions']:,} sessions",
+        )
     completion = components.cached(data_views.assessment_completion, timeline, filters)
     st.plotly_chart(patient_charts.completion_by_session(completion), key="data_completion_chart")
-    st.caption("A session counts as measured when a questionnaire was filled in after the previous session and no "
-               "later than the session's own day (for session 1: in the 30 days before it, the baseline window). "
-               "Only sessions 1 to the induction length of each course are counted here.")
+    st.caption(
+        "A session counts as measured when a questionnaire was filled in after the previous session and no "
+        "later than the session's own day (for session 1: in the 30 days before it, the baseline window). "
+        "Only sessions 1 to the induction length of each course are counted here."
+    )
     with st.expander("Courses without a baseline, to chase up"):
         st.dataframe(components.cached(data_views.courses_missing_baseline_list, timeline, filters), hide_index=True)
     with st.expander("Sessions without any questionnaire (boosters included)"):
@@ -212,10 +292,18 @@ def _templates_section() -> None:
         st.markdown(f"**{group}**")
         for row in rows.itertuples():
             path = Path(row.path)
-            st.download_button(row.label, data=path.read_bytes(), file_name=row.name, mime=data_views.mime_type(row.name),
-                               key=f"data_file_{path.parent.name}_{row.name}", icon=":material/download:")
-    st.caption("Layout A: up to three tables (patients, sessions, assessments) as CSV files or sheets of one "
-               "workbook. Layout B: one row per session with the scores taken before it. Dates as YYYY-MM-DD.")
+            st.download_button(
+                row.label,
+                data=path.read_bytes(),
+                file_name=row.name,
+                mime=data_views.mime_type(row.name),
+                key=f"data_file_{path.parent.name}_{row.name}",
+                icon=":material/download:",
+            )
+    st.caption(
+        "Layout A: up to three tables (patients, sessions, assessments) as CSV files or sheets of one "
+        "workbook. Layout B: one row per session with the scores taken before it. Dates as YYYY-MM-DD."
+    )
 
 
 st.title("Data")
@@ -226,19 +314,25 @@ counts = state.store_counts()
 _announce_last_action()
 
 tiles = st.columns(4)
-for column, (label, key) in zip(tiles, (("Patients", "patients"), ("Sessions", "sessions"),
-                                        ("Questionnaires", "assessments"), ("Imports", "imports"))):
+for column, (label, key) in zip(
+    tiles,
+    (("Patients", "patients"), ("Sessions", "sessions"), ("Questionnaires", "assessments"), ("Imports", "imports")),
+):
     with column:
         components.count_tile(label, counts[key])
 st.caption(f"Store: `{path}`")
 if not state.has_data():
-    st.info("The store is empty. Import your clinic's exports below: start from a template on the **Templates and "
-            "examples** tab, or try a filled-in example.", icon=":material/upload_file:")
+    st.info(
+        "The store is empty. Import your clinic's exports below: start from a template on the **Templates and "
+        "examples** tab, or try a filled-in example.",
+        icon=":material/upload_file:",
+    )
 if state.is_demo():
     _remove_demo_section(path)
 
 import_tab, history_tab, quarantine_tab, quality_tab, templates_tab = st.tabs(
-    ["Import files", "Import history", "Quarantine", "Data quality", "Templates and examples"])
+    ["Import files", "Import history", "Quarantine", "Data quality", "Templates and examples"]
+)
 with import_tab:
     _import_section(con, path)
 with history_tab:

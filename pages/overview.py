@@ -1,8 +1,10 @@
 """Overview: how many people the clinic treats, how courses turn out, the trend by quarter, and published yardsticks."""
+
 import streamlit as st
 
-from analysis import charts, cohort_views
-from analysis.report import instrument_summary
+from analysis import charts
+from analysis.reporting.report import instrument_summary
+from analysis.views import overview as overview_views
 from ui import components, state
 
 state.run_inside_frame()
@@ -10,29 +12,40 @@ state.run_inside_frame()
 st.title("Overview")
 timeline = state.timeline()
 filters = state.filters()
-st.caption(f"Cohort: {filters.describe()}"
-           + (f" · data up to {str(timeline.data_last_date)[:10]}" if timeline is not None and timeline.data_last_date
-              else ""))
+st.caption(
+    f"Cohort: {filters.describe()}"
+    + (f" · data up to {str(timeline.data_last_date)[:10]}" if timeline is not None and timeline.data_last_date else "")
+)
 
 if components.require_courses(timeline, filters):
-    active = components.cached(cohort_views.active_patients, timeline, filters)
-    started = components.cached(cohort_views.courses_started, timeline, filters)
-    completion = components.cached(cohort_views.induction_completion, timeline, filters)
+    active = components.cached(overview_views.active_patients, timeline, filters)
+    started = components.cached(overview_views.courses_started, timeline, filters)
+    completion = components.cached(overview_views.induction_completion, timeline, filters)
 
     st.subheader("Activity")
     tiles = st.columns(4)
     with tiles[0]:
-        components.count_tile("Active patients", active["n"],
-                              help=f"At least one session from {active['window_start']} to {active['window_end']}.",
-                              caption=f"a session in the last {active['window_days']} days of the data")
+        components.count_tile(
+            "Active patients",
+            active["n"],
+            help=f"At least one session from {active['window_start']} to {active['window_end']}.",
+            caption=f"a session in the last {active['window_days']} days of the data",
+        )
     with tiles[1]:
         components.count_tile("Courses started", started["courses"], caption=f"by {started['patients']:,} patients")
     with tiles[2]:
-        components.rate_tile("Induction completed", completion["successes"], completion["n"], completion["rate"],
-                             completion["ci"], help="Share of finished courses that reached the full induction series.")
+        components.rate_tile(
+            "Induction completed",
+            completion["successes"],
+            completion["n"],
+            completion["rate"],
+            completion["ci"],
+            help="Share of finished courses that reached the full induction series.",
+        )
     with tiles[3]:
-        components.count_tile("Courses in progress", started["in_progress"],
-                              caption="still in induction; not yet in the rates")
+        components.count_tile(
+            "Courses in progress", started["in_progress"], caption="still in induction; not yet in the rates"
+        )
 
     for instrument in ("PHQ-9", "GAD-7"):
         summary = components.cached(instrument_summary, timeline, instrument, filters)
@@ -40,36 +53,75 @@ if components.require_courses(timeline, filters):
         st.subheader(f"{instrument} outcomes (intention to treat)")
         tiles = st.columns(4)
         with tiles[0]:
-            components.rate_tile("Response", itt["response_n"], itt["n"], itt["response_rate"], itt["response_ci"],
-                                 help="Endpoint at most half of baseline.")
+            components.rate_tile(
+                "Response",
+                itt["response_n"],
+                itt["n"],
+                itt["response_rate"],
+                itt["response_ci"],
+                help="Endpoint at most half of baseline.",
+            )
         with tiles[1]:
-            components.rate_tile("Remission", itt["remission_n"], itt["n"], itt["remission_rate"],
-                                 itt["remission_ci"], help="Endpoint 4 or lower.")
+            components.rate_tile(
+                "Remission",
+                itt["remission_n"],
+                itt["n"],
+                itt["remission_rate"],
+                itt["remission_ci"],
+                help="Endpoint 4 or lower.",
+            )
         with tiles[2]:
-            components.rate_tile("Reliable improvement", summary["reliable_improvement_n"], itt["n"],
-                                 summary["reliable_improvement_rate"], summary["reliable_improvement_ci"],
-                                 help="Score fell by at least the reliable-change points.")
+            components.rate_tile(
+                "Reliable improvement",
+                summary["reliable_improvement_n"],
+                itt["n"],
+                summary["reliable_improvement_rate"],
+                summary["reliable_improvement_ci"],
+                help="Score fell by at least the reliable-change points.",
+            )
         with tiles[3]:
-            components.mean_tile("Mean change", summary["mean_change"], itt["n"], summary["mean_change_ci"],
-                                 signed=True, help="Endpoint minus baseline; negative is better.")
+            components.mean_tile(
+                "Mean change",
+                summary["mean_change"],
+                itt["n"],
+                summary["mean_change_ci"],
+                signed=True,
+                help="Endpoint minus baseline; negative is better.",
+            )
         left_out = summary["left_out"]
-        st.caption(f"{itt['n']} eligible courses counted. Left out: {left_out['no_baseline']} without a baseline "
-                   f"{instrument}, {left_out['baseline_below_threshold']} with a baseline below "
-                   f"{timeline.settings.eligibility_min}, {left_out['in_progress']} still in progress.")
+        st.caption(
+            f"{itt['n']} eligible courses counted. Left out: {left_out['no_baseline']} without a baseline "
+            f"{instrument}, {left_out['baseline_below_threshold']} with a baseline below "
+            f"{timeline.settings.eligibility_min}, {left_out['in_progress']} still in progress."
+        )
 
     st.subheader("Safety: PHQ-9 item 9 (thoughts of self-harm)")
-    item9 = components.cached(cohort_views.item9_at_baseline, timeline, filters)
-    resolved = components.cached(cohort_views.item9_resolution, timeline, filters)
+    item9 = components.cached(overview_views.item9_at_baseline, timeline, filters)
+    resolved = components.cached(overview_views.item9_resolution, timeline, filters)
     tiles = st.columns(4)
     with tiles[0]:
-        components.rate_tile("Item 9 positive at baseline", item9["successes"], item9["n"], item9["rate"], item9["ci"],
-                             help="Baseline PHQ-9 item 9 answered 1 or more.")
+        components.rate_tile(
+            "Item 9 positive at baseline",
+            item9["successes"],
+            item9["n"],
+            item9["rate"],
+            item9["ci"],
+            help="Baseline PHQ-9 item 9 answered 1 or more.",
+        )
     with tiles[1]:
-        components.rate_tile("Item 9 back to 0 at endpoint", resolved["successes"], resolved["n"], resolved["rate"],
-                             resolved["ci"], help="Among finished courses positive at baseline.")
+        components.rate_tile(
+            "Item 9 back to 0 at endpoint",
+            resolved["successes"],
+            resolved["n"],
+            resolved["rate"],
+            resolved["ci"],
+            help="Among finished courses positive at baseline.",
+        )
     with tiles[2]:
-        notes = [f"Rates over courses whose baseline PHQ-9 item 9 is known ({item9['unknown']} total-only "
-                 "baselines leave it unknown)."]
+        notes = [
+            f"Rates over courses whose baseline PHQ-9 item 9 is known ({item9['unknown']} total-only "
+            "baselines leave it unknown)."
+        ]
         if resolved["no_follow_up"]:
             notes.append(f"{resolved['no_follow_up']} positive courses had no PHQ-9 after a session: not resolved.")
         if resolved["unknown"]:
@@ -77,33 +129,61 @@ if components.require_courses(timeline, filters):
         st.caption(" ".join(notes))
 
     st.subheader("By the quarter the course started")
-    view = st.segmented_control("Show", list(cohort_views.TREND_VIEWS), default=list(cohort_views.TREND_VIEWS)[0],
-                                key="overview_trend", label_visibility="collapsed")
-    view = view or list(cohort_views.TREND_VIEWS)[0]
-    trend = components.cached(cohort_views.quarterly_trend, timeline, filters)
-    st.plotly_chart(components.figure(charts.rates_by_start_quarter, trend, cohort_views.TREND_VIEWS[view],
-                                      f"{view} by start quarter"),
-                    key="overview_trend_chart")
+    view = st.segmented_control(
+        "Show",
+        list(overview_views.TREND_VIEWS),
+        default=list(overview_views.TREND_VIEWS)[0],
+        key="overview_trend",
+        label_visibility="collapsed",
+    )
+    view = view or list(overview_views.TREND_VIEWS)[0]
+    trend = components.cached(overview_views.quarterly_trend, timeline, filters)
+    st.plotly_chart(
+        components.figure(
+            charts.rates_by_start_quarter, trend, overview_views.TREND_VIEWS[view], f"{view} by start quarter"
+        ),
+        key="overview_trend_chart",
+    )
     st.caption("The latest quarter holds courses that are still in induction: its rates settle as they finish.")
     with st.expander("Every rate by start quarter, as a table"):
-        st.dataframe(cohort_views.quarterly_table(trend), hide_index=True)
+        st.dataframe(overview_views.quarterly_table(trend), hide_index=True)
 
     st.subheader("Beside published real-world results")
-    comparison = components.cached(cohort_views.literature_comparison, timeline, filters)
+    comparison = components.cached(overview_views.literature_comparison, timeline, filters)
     st.plotly_chart(components.figure(charts.literature_comparison, comparison), key="overview_literature_chart")
-    medians = components.cached(cohort_views.median_scores, timeline, "PHQ-9", filters)
+    medians = components.cached(overview_views.median_scores, timeline, "PHQ-9", filters)
     if medians["n"]:
-        st.markdown(f"**Median PHQ-9, this clinic (ITT, n={medians['n']}):** {medians['median_baseline']:.0f} at "
-                    f"baseline → {medians['median_endpoint']:.0f} at the endpoint. **Ahuja (Brendle) 2022, IM "
-                    f"ketamine (n=452):** 16 → 10 at the last treatment.")
-    st.caption("Published rates count their patients differently from this clinic (most count only those who "
-               "finished treatment and were measured, closer to the completers row): read them as a yardstick. "
-               "To compare like with like, pick a modality in the sidebar (e.g. Ketamine IV beside McInnes and "
-               "Oliver).")
-    published = cohort_views.published_results()
+        st.markdown(
+            f"**Median PHQ-9, this clinic (ITT, n={medians['n']}):** {medians['median_baseline']:.0f} at "
+            f"baseline → {medians['median_endpoint']:.0f} at the endpoint. **Ahuja (Brendle) 2022, IM "
+            f"ketamine (n=452):** 16 → 10 at the last treatment."
+        )
+    st.caption(
+        "Published rates count their patients differently from this clinic (most count only those who "
+        "finished treatment and were measured, closer to the completers row): read them as a yardstick. "
+        "To compare like with like, pick a modality in the sidebar (e.g. Ketamine IV beside McInnes and "
+        "Oliver)."
+    )
+    published = overview_views.published_results()
     for study in published.itertuples():
-        st.markdown(f"- **{study.study}** ({study.modality}, n={study.n:,}; {study.basis}). {study.citation} "
-                    f"[doi:{study.doi}](https://doi.org/{study.doi})")
+        st.markdown(
+            f"- **{study.study}** ({study.modality}, n={study.n:,}; {study.basis}). {study.citation} "
+            f"[doi:{study.doi}](https://doi.org/{study.doi})"
+        )
 
-components.definitions_expander(["active_patients", "courses", "induction", "in_progress", "eligibility", "itt",
-                                 "response", "remission", "reliable_change", "item9", "intervals", "literature"])
+components.definitions_expander(
+    [
+        "active_patients",
+        "courses",
+        "induction",
+        "in_progress",
+        "eligibility",
+        "itt",
+        "response",
+        "remission",
+        "reliable_change",
+        "item9",
+        "intervals",
+        "literature",
+    ]
+)

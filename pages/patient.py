@@ -1,16 +1,24 @@
 """Patient trend: one patient's PHQ-9 and GAD-7 over time with sessions, status and safety flags; the caseload."""
+
 import streamlit as st
 
-from analysis import patient_charts, patient_views, store
+from analysis import store
+from analysis.charts import patient as patient_charts
+from analysis.views import caseload as caseload_views
+from analysis.views import patient as patient_views
 from ui import components, state
 
 state.run_inside_frame()
 
 BADGE_COLOURS = {"good": "green", "bad": "red", "warning": "orange", "neutral": "gray"}
-NO_DATA = ("No patients yet: the store holds no sessions. Import your clinic's exports on the **Data** page, "
-           "then pick a patient here.")
-NO_MATCH = ("No patient's latest course matches the sidebar filters. Clear a filter (clinician, site, modality, "
-            "dates) in the sidebar to see more patients.")
+NO_DATA = (
+    "No patients yet: the store holds no sessions. Import your clinic's exports on the **Data** page, "
+    "then pick a patient here."
+)
+NO_MATCH = (
+    "No patient's latest course matches the sidebar filters. Clear a filter (clinician, site, modality, "
+    "dates) in the sidebar to see more patients."
+)
 
 
 def _store_key() -> tuple:
@@ -20,7 +28,7 @@ def _store_key() -> tuple:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _caseload(store_key: tuple, filters_key: str, _con, _timeline, _filters):
-    return patient_views.caseload(_con, _timeline, _filters)
+    return caseload_views.caseload(_con, _timeline, _filters)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -33,8 +41,9 @@ def _figure(store_key: tuple, patient_id: str, kind: str, instrument: str, _reco
     """A patient's chart, built once per store version (read-only: never changed after it is made)."""
     if kind == "scores":
         span = patient_charts.date_span(_record.sessions, _record.assessments)
-        return patient_charts.patient_scores(_record.assessments, _record.sessions, _record.reference_lines,
-                                             instrument, span)
+        return patient_charts.patient_scores(
+            _record.assessments, _record.sessions, _record.reference_lines, instrument, span
+        )
     grid = patient_views.item_grid(_record.assessments, instrument)
     return patient_charts.item_heatmap(grid, instrument, patient_views.item_labels(instrument))
 
@@ -57,7 +66,9 @@ def _patient_section(record) -> None:
         st.warning(unknown, icon=":material/help:")
 
     if len(record.courses):
-        st.markdown(f"**{patient_views.latest_course_sentence(record.courses)}** — {record.courses.iloc[-1]['status']}.")
+        st.markdown(
+            f"**{patient_views.latest_course_sentence(record.courses)}** — {record.courses.iloc[-1]['status']}."
+        )
         badges = st.container(horizontal=True)
         with badges:
             for badge in record.badges:
@@ -67,80 +78,133 @@ def _patient_section(record) -> None:
 
     for instrument in ("PHQ-9", "GAD-7"):
         if (record.assessments["instrument"] == instrument).any():
-            st.plotly_chart(_figure(_store_key(), record.patient_id, "scores", instrument, record),
-                            key=f"patient_chart_{instrument}")
+            st.plotly_chart(
+                _figure(_store_key(), record.patient_id, "scores", instrument, record),
+                key=f"patient_chart_{instrument}",
+            )
         else:
             st.caption(f"No {instrument} recorded for this patient.")
-    st.caption("Sessions are marked under the scores: a tick for each induction session, a diamond for each booster, "
-               "coloured by modality. Dashed grey: the course's baseline; dash-dot blue: half of baseline (response); "
-               "dotted green: remission (4 or less). Red triangles: PHQ-9 item 9 answered 1 or more. Shading: severity.")
+    st.caption(
+        "Sessions are marked under the scores: a tick for each induction session, a diamond for each booster, "
+        "coloured by modality. Dashed grey: the course's baseline; dash-dot blue: half of baseline (response); "
+        "dotted green: remission (4 or less). Red triangles: PHQ-9 item 9 answered 1 or more. Shading: severity."
+    )
 
-    instrument = st.segmented_control("Answers question by question", ["PHQ-9", "GAD-7"], default="PHQ-9",
-                                      key="patient_items_instrument") or "PHQ-9"
+    instrument = (
+        st.segmented_control(
+            "Answers question by question", ["PHQ-9", "GAD-7"], default="PHQ-9", key="patient_items_instrument"
+        )
+        or "PHQ-9"
+    )
     if (record.assessments["instrument"] == instrument).any():
-        st.plotly_chart(_figure(_store_key(), record.patient_id, "items", instrument, record),
-                        key="patient_heatmap")
-        st.caption("Blank cells: not recorded (a total-only questionnaire or a skipped question); "
-                   "'?' on item 9: item 9 unknown.")
+        st.plotly_chart(_figure(_store_key(), record.patient_id, "items", instrument, record), key="patient_heatmap")
+        st.caption(
+            "Blank cells: not recorded (a total-only questionnaire or a skipped question); "
+            "'?' on item 9: item 9 unknown."
+        )
     else:
         st.caption(f"No {instrument} recorded for this patient.")
 
     with st.expander("Every questionnaire and session of this patient"):
         questionnaires = record.assessments.assign(
-            items=[", ".join("–" if a is None else str(a) for a in items) for items in record.assessments["items"]])
-        st.dataframe(questionnaires[["assessment_date", "instrument", "total", "total_method", "item9_text", "items"]],
-                     hide_index=True, column_config={
-                         "assessment_date": st.column_config.DateColumn("Date", format="DD MMM YYYY"),
-                         "instrument": "Questionnaire", "total": "Total", "total_method": "How the total was obtained",
-                         "item9_text": "PHQ-9 item 9", "items": "Answers (item 1 first)"})
-        st.dataframe(record.sessions[["session_date", "course_number", "session_number", "phase", "modality",
-                                      "dose_mg", "clinician_id"]],
-                     hide_index=True, column_config={
-                         "session_date": st.column_config.DateColumn("Date", format="DD MMM YYYY"),
-                         "course_number": "Course", "session_number": "Session", "phase": "Induction or booster",
-                         "modality": "Modality", "dose_mg": st.column_config.NumberColumn("Dose (mg)"),
-                         "clinician_id": "Clinician"})
+            items=[", ".join("–" if a is None else str(a) for a in items) for items in record.assessments["items"]]
+        )
+        st.dataframe(
+            questionnaires[["assessment_date", "instrument", "total", "total_method", "item9_text", "items"]],
+            hide_index=True,
+            column_config={
+                "assessment_date": st.column_config.DateColumn("Date", format="DD MMM YYYY"),
+                "instrument": "Questionnaire",
+                "total": "Total",
+                "total_method": "How the total was obtained",
+                "item9_text": "PHQ-9 item 9",
+                "items": "Answers (item 1 first)",
+            },
+        )
+        st.dataframe(
+            record.sessions[
+                ["session_date", "course_number", "session_number", "phase", "modality", "dose_mg", "clinician_id"]
+            ],
+            hide_index=True,
+            column_config={
+                "session_date": st.column_config.DateColumn("Date", format="DD MMM YYYY"),
+                "course_number": "Course",
+                "session_number": "Session",
+                "phase": "Induction or booster",
+                "modality": "Modality",
+                "dose_mg": st.column_config.NumberColumn("Dose (mg)"),
+                "clinician_id": "Clinician",
+            },
+        )
 
 
 def _caseload_section(everyone, as_of) -> None:
     st.subheader("Caseload")
     gap = state.settings().course_gap_days
     include_inactive = st.toggle(f"Include patients with no session for over {gap} days", key="patient_show_inactive")
-    table = patient_views.current_patients(everyone, include_inactive)
-    summary = patient_views.caseload_summary(table)
-    st.caption("Patients whose latest course matches the sidebar filters"
-               + ("" if include_inactive else f" and who had a session in the last {gap} days")
-               + f". Days are counted to {as_of:%d %b %Y}, the latest date in the data. Click a row to open the "
-               "patient; click a column header to sort.")
+    table = caseload_views.current_patients(everyone, include_inactive)
+    summary = caseload_views.caseload_summary(table)
+    st.caption(
+        "Patients whose latest course matches the sidebar filters"
+        + ("" if include_inactive else f" and who had a session in the last {gap} days")
+        + f". Days are counted to {as_of:%d %b %Y}, the latest date in the data. Click a row to open the "
+        "patient; click a column header to sort."
+    )
     tiles = st.columns(4)
     with tiles[0]:
         components.count_tile("Patients", summary["patients"])
     with tiles[1]:
         components.count_tile("Item 9 positive at last PHQ-9", summary["item9_positive"])
     with tiles[2]:
-        components.count_tile("Booster due", summary["booster_due"],
-                              caption=f"induction done, {patient_views.BOOSTER_DUE_DAYS}+ days since the last session")
+        components.count_tile(
+            "Booster due",
+            summary["booster_due"],
+            caption=f"induction done, {patient_views.BOOSTER_DUE_DAYS}+ days since the last session",
+        )
     with tiles[3]:
         components.count_tile("Loss of response", summary["loss_of_response"])
     if table.empty:
-        components.empty_state(f"No patient in this cohort had a session in the last {gap} days; turn on the switch "
-                               "above to list earlier patients.")
+        components.empty_state(
+            f"No patient in this cohort had a session in the last {gap} days; turn on the switch "
+            "above to list earlier patients."
+        )
         return
     st.session_state["patient_caseload_ids"] = table["patient_id"].tolist()
     st.dataframe(
-        table, key="patient_caseload", on_select=_open_selected_row, selection_mode="single-row", hide_index=True,
+        table,
+        key="patient_caseload",
+        on_select=_open_selected_row,
+        selection_mode="single-row",
+        hide_index=True,
         height=420,
-        column_order=["patient_id", "flags", "status", "phq9_outcome", "last_phq9", "last_gad7", "item9_last",
-                      "days_since_session", "days_since_assessment", "clinician_id", "site", "modality",
-                      "sessions_in_course"],
+        column_order=[
+            "patient_id",
+            "flags",
+            "status",
+            "phq9_outcome",
+            "last_phq9",
+            "last_gad7",
+            "item9_last",
+            "days_since_session",
+            "days_since_assessment",
+            "clinician_id",
+            "site",
+            "modality",
+            "sessions_in_course",
+        ],
         column_config={
-            "patient_id": "Patient", "flags": "Flags", "status": "Latest course", "phq9_outcome": "PHQ-9 outcome",
+            "patient_id": "Patient",
+            "flags": "Flags",
+            "status": "Latest course",
+            "phq9_outcome": "PHQ-9 outcome",
             "last_phq9": st.column_config.NumberColumn("Last PHQ-9", help="Latest scored PHQ-9 total (0–27)"),
             "last_gad7": st.column_config.NumberColumn("Last GAD-7", help="Latest scored GAD-7 total (0–21)"),
             "item9_last": st.column_config.TextColumn("Item 9 at last PHQ-9"),
             "days_since_session": st.column_config.NumberColumn("Days since session", format="%d d"),
             "days_since_assessment": st.column_config.NumberColumn("Days since questionnaire", format="%d d"),
-            "clinician_id": "Clinician", "site": "Site", "modality": "Modality",
+            "clinician_id": "Clinician",
+            "site": "Site",
+            "modality": "Modality",
             "sessions_in_course": st.column_config.NumberColumn("Sessions in course"),
         },
     )
@@ -151,7 +215,8 @@ def _caseload_section(everyone, as_of) -> None:
         "*In induction*: the induction series is under way. *Loss of response*: after responding at the end of "
         "induction, a later PHQ-9 was 10 or more and above half of baseline. **PHQ-9 outcome** is the engine's: "
         "responding or remitted at the end of induction (completers) or at the last induction score (others); "
-        "*pending* while induction runs.")
+        "*pending* while induction runs."
+    )
 
 
 st.title("Patient trend")
@@ -171,7 +236,10 @@ else:
             st.session_state["patient_id"] = None
         labels = dict(zip(table["patient_id"], table["flags"]))
         patient_id = st.selectbox(
-            "Patient (type a pseudonym to search)", ids, key="patient_id", index=None,
+            "Patient (type a pseudonym to search)",
+            ids,
+            key="patient_id",
+            index=None,
             placeholder=f"Choose one of {len(ids)} patients, or click a row of the caseload below",
             format_func=lambda pid: f"{pid}  ({labels[pid]})" if labels.get(pid) else pid,
         )
@@ -183,5 +251,18 @@ else:
                 _patient_section(record)
         _caseload_section(table, timeline.data_last_date)
 
-components.definitions_expander(["courses", "induction", "in_progress", "timepoints", "eligibility", "response",
-                                 "remission", "reliable_change", "durability", "item9", "severity"])
+components.definitions_expander(
+    [
+        "courses",
+        "induction",
+        "in_progress",
+        "timepoints",
+        "eligibility",
+        "response",
+        "remission",
+        "reliable_change",
+        "durability",
+        "item9",
+        "severity",
+    ]
+)

@@ -1,16 +1,24 @@
 """Quarterly report: the OUTCOMES.md §6 report for one quarter beside the four before it, and its downloads."""
+
 import streamlit as st
 
-from analysis import charts, quarterly_views, report, report_export
+from analysis import charts
+from analysis.reporting import export as report_export
+from analysis.reporting import report
+from analysis.views import quarterly as quarterly_views
 from ui import components, state
 
 state.run_inside_frame()
 
-NO_DATA = ("No courses yet, so there is no quarterly report. Import your clinic's exports on the **Data** page "
-           "and the report for each quarter appears here.")
-FORMATS = (("csv", "CSV (one row per figure)", "text/csv"),
-           ("xlsx", "Excel workbook", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-           ("html", "Printable web page (HTML)", "text/html"))
+NO_DATA = (
+    "No courses yet, so there is no quarterly report. Import your clinic's exports on the **Data** page "
+    "and the report for each quarter appears here."
+)
+FORMATS = (
+    ("csv", "CSV (one row per figure)", "text/csv"),
+    ("xlsx", "Excel workbook", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("html", "Printable web page (HTML)", "text/html"),
+)
 
 
 def _full_report(timeline, quarter: str, filters) -> dict:
@@ -39,37 +47,56 @@ else:
         st.session_state["quarterly_quarter"] = quarterly_views.default_quarter(options, timeline.data_last_date)
     picked, switch = st.columns([2, 3], vertical_alignment="bottom")
     with picked:
-        quarter = st.selectbox("Quarter the courses started in", options, key="quarterly_quarter",
-                               format_func=lambda q: quarterly_views.quarter_label(q, timeline.data_last_date))
+        quarter = st.selectbox(
+            "Quarter the courses started in",
+            options,
+            key="quarterly_quarter",
+            format_func=lambda q: quarterly_views.quarter_label(q, timeline.data_last_date),
+        )
     with switch:
-        internal = st.toggle("Internal use: show small counts (turns suppression off)", key="quarterly_internal",
-                             help="Off (the default): counts of 1–10 show as <11 and rates or means built on "
-                                  "them are withheld, as in every exported report.")
+        internal = st.toggle(
+            "Internal use: show small counts (turns suppression off)",
+            key="quarterly_internal",
+            help="Off (the default): counts of 1–10 show as <11 and rates or means built on "
+            "them are withheld, as in every exported report.",
+        )
     suppress = not internal
     if internal:
         st.warning(f"**{report_export.INTERNAL_USE_NOTE}** The downloads say so too.", icon=":material/warning:")
     else:
         st.caption(f"Small-cell suppression is on: {report_export.SUPPRESSION_NOTE}")
-    st.caption(f"Cohort: {filters.describe()} · data up to {timeline.data_last_date:%d %b %Y}. Courses count in the "
-               "quarter of their first session; boosters in the quarter they were given.")
+    st.caption(
+        f"Cohort: {filters.describe()} · data up to {timeline.data_last_date:%d %b %Y}. Courses count in the "
+        "quarter of their first session; boosters in the quarter they were given."
+    )
 
     buttons = st.columns(len(FORMATS))
     for column, (fmt, words, mime) in zip(buttons, FORMATS):
         with column:
-            st.download_button(f"Download: {words}", data=_download(timeline, quarter, fmt, suppress, filters),
-                               file_name=quarterly_views.download_name(quarter, suppress, fmt), mime=mime,
-                               key=f"quarterly_download_{fmt}", icon=":material/download:",
-                               help="The same numbers as `python -m analysis report` for this quarter, cohort and "
-                                    "suppression setting.")
+            st.download_button(
+                f"Download: {words}",
+                data=_download(timeline, quarter, fmt, suppress, filters),
+                file_name=quarterly_views.download_name(quarter, suppress, fmt),
+                mime=mime,
+                key=f"quarterly_download_{fmt}",
+                icon=":material/download:",
+                help="The same numbers as `python -m analysis report` for this quarter, cohort and "
+                "suppression setting.",
+            )
 
     shown = _shown_report(timeline, quarter, filters, suppress)
     if shown["courses_started"] == 0:
-        components.empty_state(f"No course started in {quarterly_views.quarter_label(quarter)} for this cohort. "
-                               "Pick another quarter or clear a sidebar filter.")
+        components.empty_state(
+            f"No course started in {quarterly_views.quarter_label(quarter)} for this cohort. "
+            "Pick another quarter or clear a sidebar filter."
+        )
     else:
         if not quarterly_views.is_complete(quarter, timeline.data_last_date):
-            st.info("This quarter is not over yet in the data: many of its courses are still in induction, so its "
-                    "rates will change.", icon=":material/hourglass_top:")
+            st.info(
+                "This quarter is not over yet in the data: many of its courses are still in induction, so its "
+                "rates will change.",
+                icon=":material/hourglass_top:",
+            )
         st.subheader("Courses")
         tiles = st.columns(4)
         course_rows = quarterly_views.course_table(shown)
@@ -80,13 +107,19 @@ else:
         for code, summary in shown["instruments"].items():
             st.subheader(f"{code}: response and remission")
             tiles = st.columns(4)
-            for column, (group, measure) in zip(tiles, (("itt", "response"), ("itt", "remission"),
-                                                        ("completers", "response"), ("completers", "remission"))):
+            for column, (group, measure) in zip(
+                tiles,
+                (("itt", "response"), ("itt", "remission"), ("completers", "response"), ("completers", "remission")),
+            ):
                 numbers = summary[group]
                 with column:
-                    components.rate_tile(f"{measure.capitalize()} ({report_export.GROUP_NAMES[group].lower()})",
-                                         numbers[f"{measure}_n"], numbers["n"], numbers[f"{measure}_rate"],
-                                         numbers[f"{measure}_ci"])
+                    components.rate_tile(
+                        f"{measure.capitalize()} ({report_export.GROUP_NAMES[group].lower()})",
+                        numbers[f"{measure}_n"],
+                        numbers["n"],
+                        numbers[f"{measure}_rate"],
+                        numbers[f"{measure}_ci"],
+                    )
         st.markdown("**Response and remission, every group**")
         st.dataframe(quarterly_views.outcome_table(shown), hide_index=True)
         st.markdown("**Baseline, who was left out, and mean scores (intention to treat)**")
@@ -102,13 +135,31 @@ else:
         if quarter == quarterly_views.ALL:
             st.caption("Pick a single quarter to compare it with the four before it.")
         else:
-            history = [_shown_report(timeline, earlier, filters, suppress)
-                       for earlier in report.previous_quarters(quarter, 4)]
+            history = [
+                _shown_report(timeline, earlier, filters, suppress) for earlier in report.previous_quarters(quarter, 4)
+            ]
             st.dataframe(quarterly_views.history_table(history + [shown]), hide_index=True)
             st.plotly_chart(charts.report_rates_by_quarter(history + [shown], "PHQ-9"), key="quarterly_history_chart")
-            st.caption("A quarter whose rate is withheld for small numbers, or that has no courses, has no point on "
-                       "the chart; the table above says which.")
+            st.caption(
+                "A quarter whose rate is withheld for small numbers, or that has no courses, has no point on "
+                "the chart; the table above says which."
+            )
 
-components.definitions_expander(["courses", "induction", "in_progress", "timepoints", "eligibility", "itt",
-                                 "completers", "response", "remission", "reliable_change", "intervals",
-                                 "trajectory", "boosters", "item9"])
+components.definitions_expander(
+    [
+        "courses",
+        "induction",
+        "in_progress",
+        "timepoints",
+        "eligibility",
+        "itt",
+        "completers",
+        "response",
+        "remission",
+        "reliable_change",
+        "intervals",
+        "trajectory",
+        "boosters",
+        "item9",
+    ]
+)

@@ -1,11 +1,13 @@
 """Fixtures shared by the page tests: one 120-patient demo clinic per test run (never written to)."""
+
 import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from analysis import demo_store, store
-from analysis.outcomes import load_timeline
+from analysis import store
+from analysis.demo import build as demo_store
+from analysis.engine.timeline import load_timeline
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from scipy.stats import norm
 from scipy.stats import t as student_t
@@ -191,8 +192,13 @@ def _scored_assessments(assessments: Iterable[dict]) -> tuple[list[dict], list[d
         key = (str(row["patient_id"]), instrument, day)
         if key in merged and merged[key]["total"] != total:
             raise ValueError(f"two different totals for one assessment: {key}")
-        merged[key] = {"patient_id": key[0], "instrument": instrument, "assessment_date": day,
-                       "total": total, "item9": item9}
+        merged[key] = {
+            "patient_id": key[0],
+            "instrument": instrument,
+            "assessment_date": day,
+            "total": total,
+            "item9": item9,
+        }
     return [merged[key] for key in sorted(merged)], all_dates
 
 
@@ -250,15 +256,17 @@ def build_timeline(patients: Iterable[dict], sessions: Iterable[dict], assessmen
             courses_by_patient.setdefault(patient_id, []).append(course)
             previous = None
             for k, (day, session_modality) in enumerate(group, start=1):
-                session_rows.append({
-                    "patient_id": patient_id,
-                    "course_id": course_id,
-                    "session_date": day,
-                    "session_number": k,
-                    "is_booster": k > induction_length,
-                    "interval_days": None if previous is None else (day - previous).days,
-                    "modality": session_modality,
-                })
+                session_rows.append(
+                    {
+                        "patient_id": patient_id,
+                        "course_id": course_id,
+                        "session_date": day,
+                        "session_number": k,
+                        "is_booster": k > induction_length,
+                        "interval_days": None if previous is None else (day - previous).days,
+                        "modality": session_modality,
+                    }
+                )
                 previous = day
 
     # §3 ownership and timepoints
@@ -377,20 +385,25 @@ def _boosters(courses: list[dict], owned_by_course: dict[tuple[str, str], list[d
             for instrument in INSTRUMENTS:
                 rows = owned_by_course.get((course["course_id"], instrument), [])
                 window = [
-                    r for r in rows
+                    r
+                    for r in rows
                     if r["timepoint"] == k - 1
-                    and booster_date - dt.timedelta(days=PRE_BOOSTER_WINDOW_DAYS) <= r["assessment_date"] <= booster_date
+                    and booster_date - dt.timedelta(days=PRE_BOOSTER_WINDOW_DAYS)
+                    <= r["assessment_date"]
+                    <= booster_date
                 ]
                 latest = _latest(window)
-                boosters.append({
-                    "course_id": course["course_id"],
-                    "patient_id": course["patient_id"],
-                    "session_date": booster_date,
-                    "session_number": k,
-                    "interval_days": (booster_date - dates[k - 2]).days,
-                    "instrument": instrument,
-                    "pre_booster_score": latest["total"] if latest else None,
-                })
+                boosters.append(
+                    {
+                        "course_id": course["course_id"],
+                        "patient_id": course["patient_id"],
+                        "session_date": booster_date,
+                        "session_number": k,
+                        "interval_days": (booster_date - dates[k - 2]).days,
+                        "instrument": instrument,
+                        "pre_booster_score": latest["total"] if latest else None,
+                    }
+                )
     return boosters
 
 
@@ -409,12 +422,14 @@ def durability(timeline: Timeline, instrument: str) -> list[dict]:
         later = [r for r in outcome["_rows"] if r["assessment_date"] > outcome["end_of_induction_date"]]
         lost = next((r for r in later if r["total"] >= 10 and r["total"] > 0.5 * outcome["baseline"]), None)
         end = lost["assessment_date"] if lost else outcome["_rows"][-1]["assessment_date"]
-        result.append({
-            "course_id": outcome["course_id"],
-            "patient_id": outcome["patient_id"],
-            "days": (end - course["session_l_date"]).days,
-            "lost_response": lost is not None,
-        })
+        result.append(
+            {
+                "course_id": outcome["course_id"],
+                "patient_id": outcome["patient_id"],
+                "days": (end - course["session_l_date"]).days,
+                "lost_response": lost is not None,
+            }
+        )
     return result
 
 
@@ -482,7 +497,8 @@ def quarterly_report(timeline: Timeline, quarter: str = "all", suppress: bool = 
 
     # Boosters are counted by the booster's own date, whichever quarter the course began in.
     booster_sessions = [
-        s for s in timeline.sessions
+        s
+        for s in timeline.sessions
         if s["is_booster"] and (quarter == "all" or quarter_of(s["session_date"]) == quarter)
     ]
     intervals = [s["interval_days"] for s in booster_sessions]
@@ -497,7 +513,8 @@ def quarterly_report(timeline: Timeline, quarter: str = "all", suppress: bool = 
         "boosters_delivered": len(booster_sessions),
         "median_booster_interval_days": float(statistics.median(intervals)) if intervals else None,
         "item9_positive_baseline": sum(
-            1 for o in outcomes
+            1
+            for o in outcomes
             if o["instrument"] == "PHQ-9" and o["baseline_item9"] is not None and o["baseline_item9"] >= 1
         ),
         "instruments": {
@@ -527,8 +544,14 @@ def suppress_small_cells(report: dict) -> dict:
     """
     out = dict(report)
     out["suppressed"] = True
-    for key in ("courses_started", "patients_started", "induction_completed", "in_progress",
-                "boosters_delivered", "item9_positive_baseline"):
+    for key in (
+        "courses_started",
+        "patients_started",
+        "induction_completed",
+        "in_progress",
+        "boosters_delivered",
+        "item9_positive_baseline",
+    ):
         out[key] = _suppress_count(report[key])
     if _is_small(report["boosters_delivered"]):
         out["median_booster_interval_days"] = None
@@ -554,13 +577,19 @@ def suppress_small_cells(report: dict) -> dict:
             new_block["mean_change_ci"] = [None, None]
         new_block["trajectory"] = [
             {**point, "n": _suppress_count(point["n"]), "mean": None if _is_small(point["n"]) else point["mean"]}
-            for point in block["trajectory"]]
+            for point in block["trajectory"]
+        ]
         out["instruments"][instrument] = new_block
     return out
 
 
-def report_from_tables(patients: Iterable[dict], sessions: Iterable[dict], assessments: Iterable[dict],
-                       quarter: str = "all", suppress: bool = True) -> dict:
+def report_from_tables(
+    patients: Iterable[dict],
+    sessions: Iterable[dict],
+    assessments: Iterable[dict],
+    quarter: str = "all",
+    suppress: bool = True,
+) -> dict:
     return quarterly_report(build_timeline(patients, sessions, assessments), quarter, suppress)
 
 

@@ -1,4 +1,5 @@
 """Clinic settings: the OUTCOMES.md defaults, a clinic's own file, and clear errors for bad values."""
+
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,9 @@ def test_the_shipped_settings_file_holds_the_outcomes_md_defaults():
 def test_a_clinic_changes_a_value_without_touching_code(tmp_path: Path):
     """A clinic with 120-day gaps and 4-session esketamine inductions writes them in its file."""
     path = tmp_path / "clinic.toml"
-    path.write_text('[courses]\ncourse_gap_days = 120\n[induction_length]\nesketamine_nasal = 4\n'
-                    '[reliable_change]\n"PHQ-9" = 5\n')
+    path.write_text(
+        '[courses]\ncourse_gap_days = 120\n[induction_length]\nesketamine_nasal = 4\n[reliable_change]\n"PHQ-9" = 5\n'
+    )
     settings = load_settings(path)
     assert settings.course_gap_days == 120
     assert settings.induction_length_for("esketamine_nasal") == 4
@@ -39,14 +41,17 @@ def test_the_environment_names_the_settings_file(tmp_path: Path, monkeypatch):
     assert load_settings().eligibility_min == 12
 
 
-@pytest.mark.parametrize("text, words", [
-    ("[courses]\ncourse_gap_days = -3\n", "course_gap_days"),
-    ("[courses]\ncourse_gap = 90\n", "course_gap"),
-    ("[induction_length]\nketamine_nasal = 6\n", "ketamine_nasal"),
-    ("[outcomes]\nresponse_fraction = 2\n", "response_fraction"),
-    ("[courses\n", "not a valid TOML"),
-    ("[windows]\nend_of_induction_window_days = \"four weeks\"\n", "end_of_induction_window_days"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("[courses]\ncourse_gap_days = -3\n", "course_gap_days"),
+        ("[courses]\ncourse_gap = 90\n", "course_gap"),
+        ("[induction_length]\nketamine_nasal = 6\n", "ketamine_nasal"),
+        ("[outcomes]\nresponse_fraction = 2\n", "response_fraction"),
+        ("[courses\n", "not a valid TOML"),
+        ('[windows]\nend_of_induction_window_days = "four weeks"\n', "end_of_induction_window_days"),
+    ],
+)
 def test_a_bad_settings_file_gets_one_sentence_naming_the_value(tmp_path: Path, text, words):
     path = tmp_path / "bad.toml"
     path.write_text(text)

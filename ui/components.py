@@ -1,14 +1,17 @@
 """Small widgets every page shares: metric tiles with n and 95% CI, the empty-state sentence, definitions."""
+
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
 from analysis import store
-from analysis.cohort_views import ACTIVE_WINDOW_DAYS, courses_started
-from analysis.outcomes import CohortFilter, Timeline, cohort
+from analysis.engine.cohort import CohortFilter, cohort
+from analysis.engine.timeline import Timeline
+from analysis.views.overview import ACTIVE_WINDOW_DAYS, courses_started
 from ui import state
 
 # Plain-word restatements of OUTCOMES.md, one per topic; {placeholders} are the clinic's settings.
@@ -181,7 +184,9 @@ def ci_words(ci, as_percent: bool = True, digits: int = 0) -> str:
     return f"95% CI {low:.{digits}f} to {high:.{digits}f}"
 
 
-def rate_tile(label: str, successes: int | None, n: int | None, rate: float | None, ci, help: str | None = None) -> None:
+def rate_tile(
+    label: str, successes: int | None, n: int | None, rate: float | None, ci, help: str | None = None
+) -> None:
     """A rate in a bordered tile: '54%', with 'n/N courses · 95% CI' under it; '—' with a reason when n is 0."""
     with st.container(border=True):
         st.metric(label, percent(rate), help=help)
@@ -200,8 +205,15 @@ def count_tile(label: str, value, help: str | None = None, caption: str | None =
             st.caption(caption)
 
 
-def mean_tile(label: str, mean: float | None, n: int | None, ci, unit: str = "points", signed: bool = False,
-              help: str | None = None) -> None:
+def mean_tile(
+    label: str,
+    mean: float | None,
+    n: int | None,
+    ci,
+    unit: str = "points",
+    signed: bool = False,
+    help: str | None = None,
+) -> None:
     """A mean with its n and 95% t interval; signed=True for a change (e.g. '-7.2 points')."""
     with st.container(border=True):
         shown = "—" if mean is None else f"{mean:+.1f} {unit}" if signed else f"{mean:.1f} {unit}"
@@ -213,8 +225,10 @@ def mean_tile(label: str, mean: float | None, n: int | None, ci, unit: str = "po
             st.caption(f"n = {n} courses" + (f" · {interval}" if interval else ""))
 
 
-NO_DATA = ("The store holds no sessions yet. Load your clinic's exports on the **Data** page "
-           "(or build the demo clinic with `python -m analysis demo`), and this page fills in.")
+NO_DATA = (
+    "The store holds no sessions yet. Load your clinic's exports on the **Data** page "
+    "(or build the demo clinic with `python -m analysis demo`), and this page fills in."
+)
 NO_MATCH = "No courses match these filters — widen the date range or clear a filter."
 
 
@@ -241,8 +255,9 @@ def _cohort(store_key: tuple, filters: CohortFilter, _timeline: Timeline) -> Tim
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _cached(module: str, name: str, store_key: tuple, args: tuple, kwargs: tuple, _timeline: Timeline,
-            _call_args: tuple) -> Any:
+def _cached(
+    module: str, name: str, store_key: tuple, args: tuple, kwargs: tuple, _timeline: Timeline, _call_args: tuple
+) -> Any:
     function = getattr(importlib.import_module(module), name)
     return function(_timeline, *_call_args, **dict(kwargs))
 
@@ -260,8 +275,9 @@ def cached(function: Callable, timeline: Timeline, *args, **kwargs) -> Any:
     if filters is not None and not filters.is_everyone():
         timeline = _cohort(key, filters, timeline)
         call_args = tuple(None if isinstance(arg, CohortFilter) else arg for arg in args)
-    return _cached(function.__module__, function.__qualname__, key, args, tuple(sorted(kwargs.items())), timeline,
-                   call_args)
+    return _cached(
+        function.__module__, function.__qualname__, key, args, tuple(sorted(kwargs.items())), timeline, call_args
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)

@@ -4,6 +4,7 @@ DuckDB lets one process write a file. The app never keeps the store open: it cop
 memory (a snapshot) and re-copies only when the file changes, so `python -m analysis import`
 can write while the dashboard is open and the next rerun shows the new data.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,8 +13,10 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from analysis import demo_store, store
-from analysis.outcomes import CohortFilter, Timeline, load_timeline
+from analysis import store
+from analysis.demo import build as demo_store
+from analysis.engine.cohort import CohortFilter
+from analysis.engine.timeline import Timeline, load_timeline
 from analysis.settings import Settings, load_settings
 
 FILTER_KEYS = {
@@ -37,8 +40,9 @@ def _settings(path_key: str, modified: float) -> Settings:
 
 
 def settings() -> Settings:
-    from analysis.settings import DEFAULT_SETTINGS_PATH
     import os
+
+    from analysis.settings import DEFAULT_SETTINGS_PATH
 
     named = os.environ.get("OUTCOMES_SETTINGS", "")
     path = Path(named) if named else DEFAULT_SETTINGS_PATH

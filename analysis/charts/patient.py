@@ -1,0 +1,314 @@
+"""Charts for the patient trend and data pages: pure functions, frames in, plotly Figures out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analysis.charts.theme import (
+    MODALITY_COLOURS,
+    PAGE_LAYOUT,
+    PALETTE,
+    SAFETY_COLOUR,
+    shade_severity_bands,
+)
+from analysis.instruments import INSTRUMENTS
+from analysis.views.patient import ITEM_ANSWERS
+from analysis.vocabulary import MODALITY_LABELS
+
+INSTRUMENT_WORDS = {"PHQ-9": "Depression", "GAD-7": "Anxiety"}
+SCORE_COLOUR = PALETTE["black"]
+BASELINE_COLOUR = PALETTE["grey"]
+RESPONSE_COLOUR = PALETTE["sky"]
+REMISSION_COLOUR = PALETTE["green"]
+# Item answers 0-3, light to dark: one sequential ramp built from the palette's blue.
+ANSWER_SCALE = [
+    (0.0, "#F4F4F4"),
+    (0.25, "#F4F4F4"),
+    (0.25, "#BFDCEF"),
+    (0.5, "#BFDCEF"),
+    (0.5, "#56B4E9"),
+    (0.75, "#56B4E9"),
+    (0.75, "#0072B2"),
+    (1.0, "#0072B2"),
+]
+ANSWER_WORDS = ("0 not at all", "1 several days", "2 more than half the days", "3 nearly every day")
+PATIENT_LAYOUT = {**PAGE_LAYOUT, "legend": dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0)}
+
+
+def date_span(sessions: pd.DataFrame, assessments: pd.DataFrame, pad_days: int = 5) -> list[pd.Timestamp] | None:
+    """One date range for every chart of a patient, so PHQ-9 and GAD-7 line up."""
+    dates = pd.concat([pd.to_datetime(sessions["session_date"]), pd.to_datetime(assessments["assessment_date"])])
+    if dates.empty:
+        return None
+    pad = pd.Timedelta(days=pad_days)
+    return [dates.min() - pad, dates.max() + pad]
+
+
+SESSION_ROW = -2.6  # sessions are drawn in a strip under the score axis, below 0
+
+
+def _session_markers(figure: go.Figure, sessions: pd.DataFrame) -> None:
+    """One marker per session in a strip under the scores: a vertical tick for induction, a diamond for a booster."""
+    for (modality, phase), group in sessions.groupby(["modality", "phase"], sort=True):
+        label = MODALITY_LABELS.get(modality, modality)
+        colour = MODALITY_COLOURS.get(modality, PALETTE["grey"])
+        induction = phase == "induction"
+        figure.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(group["session_date"]),
+                y=[SESSION_ROW] * len(group),
+                mode="markers",
+                marker=dict(
+                    symbol="line-ns-open" if induction else "diamond",
+                    size=18 if induction else 10,
+                    color=colour,
+                    line=dict(color=colour, width=2.5 if induction else 1),
+                ),
+                name=f"{label} {'induction session' if induction else 'booster'}",
+                customdata=group["session_number"].astype(int),
+                hovertemplate="%{x|%d %b %Y}: session %{customdata}"
+                + ("" if induction else " (booster)")
+                + f"<extra>{label}</extra>",
+            )
+        )
+
+
+def _reference_lines(figure: go.Figure, lines: pd.DataFrame, instrument: str, span) -> None:
+    rows = lines.loc[lines["instrument"] == instrument]
+    several = rows["course_number"].nunique() > 1
+    for _index, (label, column, colour, dash) in enumerate(
+        (
+            ("Baseline", "baseline", BASELINE_COLOUR, "dash"),
+            ("Response threshold (half of baseline)", "response_threshold", RESPONSE_COLOUR, "dashdot"),
+        )
+    ):
+        xs, ys, texts = [], [], []
+        for row in rows.itertuples():
+            value = getattr(row, column)
+            if pd.isna(value):
+                continue
+            course = f" (course {row.course_number})" if several else ""
+            xs += [row.from_date, row.to_date, None]
+            ys += [value, value, None]
+            texts += [f"{label}{course}: {value:g}"] * 2 + [None]
+        if xs:
+            figure.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    line=dict(color=colour, width=2, dash=dash),
+                    name=label,
+                    text=texts,
+                    hovertemplate="%{text}<extra></extra>",
+                )
+            )
+    remission = rows["remission_max"].dropna()
+    remission_max = float(remission.iloc[0]) if len(remission) else float(INSTRUMENTS[instrument].remission_max)
+    if span is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=span,
+                y=[remission_max, remission_max],
+                mode="lines",
+                name=f"Remission ({remission_max:g} or less)",
+                line=dict(color=REMISSION_COLOUR, width=2, dash="dot"),
+                hovertemplate=f"Remission: {remission_max:g} or less<extra></extra>",
+            )
+        )
+
+
+def patient_scores(
+    assessments: pd.DataFrame, sessions: pd.DataFrame, lines: pd.DataFrame, instrument: str, span=None
+) -> go.Figure:
+    """One patient's PHQ-9 or GAD-7 totals over time, on the severity bands, with sessions and reference lines.
+
+    assessments: patient_views.patient_assessments (item9 and item9_text per row);
+    sessions: patient_views.patient_sessions; lines: patient_views.reference_lines.
+    PHQ-9 answers with item 9 >= 1 get a red flag marker.
+    """
+    spec = INSTRUMENTS[instrument]
+    rows = assessments.loc[assessments["instrument"] == instrument].sort_values("assessment_date")
+    scored = rows.loc[rows["total"].notna()]
+    span = span or date_span(sessions, rows)
+    figure = go.Figure()
+    shade_severity_bands(figure, instrument)
+    _session_markers(figure, sessions)
+    _reference_lines(figure, lines, instrument, span)
+    if len(scored):
+        how = (
+            scored["total_method"]
+            .map(
+                {
+                    "summed": "",
+                    "prorated": " (prorated: an item was blank)",
+                    "supplied": " (total only: items not recorded)",
+                }
+            )
+            .fillna("")
+        )
+        detail = [
+            f"{instrument} {int(total)} ({spec.band(total)}){note}" + (f"<br>{text}" if text else "")
+            for total, note, text in zip(scored["total"], how, scored["item9_text"])
+        ]
+        figure.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(scored["assessment_date"]),
+                y=scored["total"].astype(float),
+                mode="lines+markers",
+                name=f"{instrument} total",
+                line=dict(color=SCORE_COLOUR, width=2.5),
+                marker=dict(size=8, color=SCORE_COLOUR, line=dict(color="white", width=1)),
+                text=detail,
+                hovertemplate="%{x|%d %b %Y}<br>%{text}<extra></extra>",
+            )
+        )
+    if spec.safety_item is not None:
+        flagged = rows.loc[rows["item9_status"] == "positive"]
+        if len(flagged):
+            y = flagged["total"].astype(float).fillna(spec.total_max).to_numpy()
+            # No text on the chart: it would collide with the band names; the banner above gives the details.
+            figure.add_trace(
+                go.Scatter(
+                    x=pd.to_datetime(flagged["assessment_date"]),
+                    y=y,
+                    mode="markers",
+                    name="Item 9 (thoughts of self-harm) answered 1 or more",
+                    marker=dict(
+                        symbol="triangle-up", size=16, color=SAFETY_COLOUR, line=dict(color="white", width=1.5)
+                    ),
+                    customdata=[f"⚑ item 9 = {int(v)} ({ITEM_ANSWERS[int(v)]})" for v in flagged["item9"]],
+                    hovertemplate="%{x|%d %b %Y}: %{customdata}<extra>safety flag</extra>",
+                )
+            )
+    words = INSTRUMENT_WORDS.get(instrument, instrument)
+    figure.update_layout(title=f"{words} ({instrument}) score over time", height=430, **PATIENT_LAYOUT)
+    figure.update_layout(margin=dict(l=60, r=110, t=60, b=40))
+    figure.update_xaxes(title="Date", range=span, showgrid=False)
+    ticks = list(range(0, spec.total_max + 1, 5))
+    figure.update_yaxes(
+        title=f"{instrument} total (points, 0–{spec.total_max})",
+        range=[SESSION_ROW - 1.4, spec.total_max + 0.5],
+        tickvals=[SESSION_ROW, *ticks],
+        ticktext=["sessions", *map(str, ticks)],
+        zeroline=False,
+    )
+    return figure
+
+
+def item_heatmap(grid: pd.DataFrame, instrument: str, labels: list[str]) -> go.Figure:
+    """Answers item by item (rows) at each questionnaire date (columns), 0-3; item 9 of the PHQ-9 outlined in red.
+
+    grid: patient_views.item_grid (NaN where an answer was not recorded, e.g. a total-only row).
+    """
+    spec = INSTRUMENTS[instrument]
+    dates = [pd.Timestamp(d).strftime("%d %b %Y") for d in grid.columns]
+    values = grid.to_numpy(dtype=float)
+    text, hover = [], []
+    for row_index, item in enumerate(grid.index):
+        text_row, hover_row = [], []
+        for column_index in range(values.shape[1]):
+            answer = values[row_index, column_index]
+            if pd.isna(answer):
+                unknown = "?" if item == spec.safety_item else ""
+                text_row.append(unknown)
+                hover_row.append("item 9 unknown (not recorded)" if item == spec.safety_item else "not recorded")
+            else:
+                text_row.append(f"{int(answer)}")
+                hover_row.append(ANSWER_WORDS[int(answer)])
+        text.append(text_row)
+        hover.append(hover_row)
+    ticks = list(labels)
+    if spec.safety_item is not None:
+        ticks[spec.safety_item - 1] = (
+            f"<b><span style='color:{SAFETY_COLOUR}'>⚑ {labels[spec.safety_item - 1]}</span></b>"
+        )
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=dates,
+            y=ticks,
+            zmin=0,
+            zmax=3,
+            colorscale=ANSWER_SCALE,
+            xgap=2,
+            ygap=2,
+            text=text,
+            texttemplate="%{text}",
+            customdata=hover,
+            hovertemplate="%{x}<br>%{y}<br>%{customdata}<extra></extra>",
+            colorbar=dict(title="Answer", tickvals=[0.375, 1.125, 1.875, 2.625], ticktext=list(ANSWER_WORDS), len=0.9),
+        )
+    )
+    if spec.safety_item is not None and len(dates):
+        row = spec.safety_item - 1
+        figure.add_shape(
+            type="rect",
+            x0=-0.5,
+            x1=len(dates) - 0.5,
+            y0=row - 0.5,
+            y1=row + 0.5,
+            line=dict(color=SAFETY_COLOUR, width=3),
+            layer="above",
+        )
+        for column_index, answer in enumerate(values[row]):
+            if not pd.isna(answer) and answer >= 1:
+                figure.add_shape(
+                    type="rect",
+                    x0=column_index - 0.45,
+                    x1=column_index + 0.45,
+                    y0=row - 0.45,
+                    y1=row + 0.45,
+                    line=dict(color=SAFETY_COLOUR, width=3),
+                    fillcolor="rgba(213, 94, 0, 0.3)",
+                    layer="above",
+                )
+    words = INSTRUMENT_WORDS.get(instrument, instrument)
+    figure.update_layout(
+        title=f"{words} ({instrument}) answers question by question", height=120 + 34 * spec.n_items, **PAGE_LAYOUT
+    )
+    figure.update_layout(margin=dict(l=20, r=20, t=60, b=60))
+    figure.update_xaxes(title="Questionnaire date", type="category", tickangle=-45)
+    figure.update_yaxes(title=None, autorange="reversed", type="category")
+    return figure
+
+
+def completion_by_session(completion: pd.DataFrame) -> go.Figure:
+    """Share of induction sessions with a questionnaire belonging to them, by session number and instrument.
+
+    completion: data_views.assessment_completion (session_number, instrument, sessions, with_score, percent).
+    The number of sessions (n) is the same for both questionnaires and is written under each session number.
+    """
+    figure = go.Figure()
+    for instrument, colour in (("PHQ-9", PALETTE["blue"]), ("GAD-7", PALETTE["orange"])):
+        rows = completion.loc[completion["instrument"] == instrument]
+        if rows.empty:
+            continue
+        figure.add_trace(
+            go.Bar(
+                x=rows["session_number"].astype(int),
+                y=rows["percent"],
+                name=instrument,
+                marker_color=colour,
+                text=[f"{p:.0f}%" for p in rows["percent"]],
+                textposition="inside",
+                insidetextanchor="end",
+                customdata=rows[["with_score", "sessions"]].to_numpy(),
+                hovertemplate="Session %{x}: %{customdata[0]} of %{customdata[1]} sessions (%{y:.0f}%)<extra>"
+                + instrument
+                + "</extra>",
+            )
+        )
+    counts = completion.drop_duplicates("session_number").sort_values("session_number")
+    figure.update_layout(
+        title="Questionnaire before each induction session", barmode="group", height=400, **PAGE_LAYOUT
+    )
+    figure.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
+    figure.update_xaxes(
+        title="Session number in the course (n = sessions given)",
+        tickvals=counts["session_number"].astype(int).tolist(),
+        ticktext=[f"{k}<br>n={n:,}" for k, n in zip(counts["session_number"], counts["sessions"])],
+    )
+    figure.update_yaxes(title="Sessions with a questionnaire (%)", range=[0, 100])
+    return figure

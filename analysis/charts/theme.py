@@ -1,0 +1,171 @@
+"""The app's one palette, severity-band shading and the house layout every chart is finished with."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analysis.instruments.scoring import INSTRUMENTS
+from analysis.vocabulary import MODALITY_LABELS  # noqa: F401  (re-exported for the charts)
+
+# Okabe-Ito: distinguishable with every common colour-vision deficiency.
+PALETTE = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "pink": "#CC79A7",
+    "sky": "#56B4E9",
+    "vermillion": "#D55E00",
+    "yellow": "#F0E442",
+    "black": "#000000",
+    "grey": "#7F7F7F",
+}
+SERIES = [PALETTE[k] for k in ("blue", "orange", "green", "pink", "sky", "vermillion", "black")]
+MODALITY_COLOURS = {
+    "ketamine_im": PALETTE["blue"],
+    "ketamine_iv": PALETTE["orange"],
+    "ketamine_oral": PALETTE["green"],
+    "esketamine_nasal": PALETTE["pink"],
+}
+# Severity bands shaded the same way everywhere: light (minimal) to deep (severe).
+BAND_SHADES = ["#F4F4F4", "#FBEBD0", "#F8D7A6", "#F3B889", "#EC9A7A"]
+SAFETY_COLOUR = PALETTE["vermillion"]
+LAYOUT = dict(
+    template="plotly_white",
+    font=dict(family="system-ui, -apple-system, Segoe UI, sans-serif", size=13),
+    margin=dict(l=60, r=20, t=60, b=50),
+    legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+)
+
+
+def timepoint_label(t: int) -> str:
+    return "Baseline" if t == 0 else f"After {t}"
+
+
+def band_colours(instrument: str) -> list[str]:
+    """The shade of each severity band of the instrument, mildest first (the deepest shade is always 'severe')."""
+    bands = INSTRUMENTS[instrument].bands
+    return BAND_SHADES[-len(bands) :] if len(bands) < 5 else BAND_SHADES
+
+
+def shade_severity_bands(figure: go.Figure, instrument: str, *, label: bool = True) -> go.Figure:
+    """Shade the instrument's severity bands behind the data, named on the right."""
+    spec = INSTRUMENTS[instrument]
+    shapes, notes = [], []
+    for band, shade in zip(spec.bands, band_colours(instrument)):
+        # The same rectangles and labels add_hrect draws, added in one step (add_hrect is slow, once per band).
+        shapes.append(
+            dict(
+                type="rect",
+                xref="x domain",
+                x0=0,
+                x1=1,
+                yref="y",
+                y0=band.low - 0.5,
+                y1=band.high + 0.5,
+                fillcolor=shade,
+                opacity=0.55,
+                line=dict(width=0),
+                layer="below",
+            )
+        )
+        if label:
+            notes.append(
+                dict(
+                    text=band.label,
+                    xref="x domain",
+                    x=1,
+                    xanchor="right",
+                    yref="y",
+                    y=(band.low + band.high) / 2,
+                    yanchor="middle",
+                    showarrow=False,
+                    font=dict(size=10, color="#555"),
+                )
+            )
+    figure.layout.shapes = (*figure.layout.shapes, *shapes)
+    figure.layout.annotations = (*figure.layout.annotations, *notes)
+    figure.update_yaxes(range=[-0.5, spec.total_max + 0.5])
+    return figure
+
+
+# ---------------------------------------------------------------------------
+# Leadership pages: overview, induction response, boosters and durability.
+
+TIMEPOINTS = tuple(range(0, 9))
+SPLIT_SERIES = SERIES + [PALETTE["grey"], PALETTE["yellow"]]
+
+
+# The dashboard draws these charts in Streamlit's theme, which replaces any plotly template, and setting
+# one costs ~30 ms a chart; the page charts therefore take LAYOUT without its template.
+PAGE_LAYOUT = {key: value for key, value in LAYOUT.items() if key != "template"}
+
+
+def finish(figure: go.Figure, title: str, x_title: str, y_title: str, subtitle: str | None = None) -> go.Figure:
+    """The house layout: a title in clinic words (with an optional smaller line under it), labelled axes."""
+    heading = dict(text=title)
+    if subtitle:
+        heading["subtitle"] = dict(text=subtitle, font=dict(size=12, color="#555"))
+    figure.update_layout(**PAGE_LAYOUT)
+    # The legend sits at the foot of the figure: above the plot it grows into the title when it wraps.
+    named = [trace for trace in figure.data if trace.showlegend is not False and trace.name]
+    figure.update_layout(
+        title=heading,
+        margin=dict(l=60, r=20, t=100 if subtitle else 70, b=110 if len(named) > 1 else 70),
+        legend=dict(
+            orientation="h", yref="container", yanchor="bottom", y=0.01, xanchor="left", x=0, traceorder="normal"
+        ),
+    )
+    figure.update_xaxes(title=x_title)
+    figure.update_yaxes(title=y_title)
+    return figure
+
+
+def add_annotations(figure: go.Figure, notes: list[dict]) -> go.Figure:
+    """Many labels in one step: add_annotation re-validates the whole layout each time (~10 ms a label)."""
+    if notes:
+        figure.layout.annotations = (*figure.layout.annotations, *notes)
+    return figure
+
+
+def no_data(figure: go.Figure, sentence: str) -> go.Figure:
+    figure.add_annotation(
+        text=sentence, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color="#555")
+    )
+    return figure
+
+
+def percent(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value) * 100
+
+
+def error_bars(rates, lows, highs, colour: str) -> dict:
+    """Asymmetric error bars in percentage points from fractions (missing ends collapse onto the rate)."""
+    rate = [percent(r) for r in rates]
+    low = [percent(v) if percent(v) is not None else r for v, r in zip(lows, rate)]
+    high = [percent(v) if percent(v) is not None else r for v, r in zip(highs, rate)]
+    return dict(
+        type="data",
+        symmetric=False,
+        color=colour,
+        thickness=1.5,
+        width=4,
+        array=[h - r for h, r in zip(high, rate)],
+        arrayminus=[r - lo for lo, r in zip(low, rate)],
+    )
+
+
+# Colours by what is measured, the same on every chart: response blue, remission green.
+MEASURE_COLOURS = {
+    "response": PALETTE["blue"],
+    "remission": PALETTE["green"],
+    "completion": PALETTE["blue"],
+    "resolved": PALETTE["vermillion"],
+}
+
+
+def measure_colours(measures: list[str]) -> list[str]:
+    colours = [next((c for word, c in MEASURE_COLOURS.items() if word in m), None) for m in measures]
+    if None in colours or len(set(colours)) < len(colours):
+        return SERIES[: len(measures)]
+    return colours

@@ -1,0 +1,1 @@
+"""The synthetic demo clinic: its generator and the store it fills."""

@@ -1,0 +1,1 @@
+"""The outcome engine: courses, timepoints, induction outcomes, boosters, durability and their statistics."""

@@ -1,0 +1,272 @@
+"""Import clinic exports (layout A tables or the layout B session log) into the store, all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis import store
+from analysis.ingest.duplicates import (
+    ASSESSMENT_VALUES,
+    PATIENT_VALUES,
+    SESSION_VALUES,
+    conflicting_patients,
+    conflicts_in_batch,
+    conflicts_with_store,
+)
+from analysis.ingest.headers import ITEM_COLUMNS, KIND_NAMES, normalise_header, prepare_table
+from analysis.ingest.problems import (
+    UNEXPECTED_REASON,
+    FileSummary,
+    ImportResult,
+    Problem,
+    Progress,
+    Refusal,
+    empty_problems,
+    problems_from,
+)
+from analysis.ingest.readers import RawTable, ReadError, read_table_bytes
+from analysis.ingest.rows import validate_table
+from analysis.ingest.staging import Batch
+from analysis.ingest.writer import _current_user, write_batch
+
+# ---------------------------------------------------------------------------
+# The import
+
+log = logging.getLogger(__name__)
+
+
+def _read_sources(
+    sources: Iterable[tuple[str, bytes]],
+) -> tuple[list[tuple[str, bytes, list[RawTable]]], list[Problem]]:
+    read, problems = [], []
+    for name, data in sources:
+        try:
+            read.append((name, data, read_table_bytes(name, data)))
+        except ReadError as error:
+            problems.append(Problem(name, None, None, None, str(error)))
+    return read, problems
+
+
+def _distinct_names(sources: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Two uploads called sessions.csv become 'sessions.csv' and 'sessions.csv (2)', so every problem says which."""
+    seen: dict[str, int] = {}
+    named = []
+    for name, data in sources:
+        seen[name] = seen.get(name, 0) + 1
+        named.append((name if seen[name] == 1 else f"{name} ({seen[name]})", data))
+    return named
+
+
+def import_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str | os.PathLike], **options) -> ImportResult:
+    """Import files named on the command line. A missing or unreadable path is a problem, not a crash."""
+    sources, missing = [], []
+    paths = [Path(p) for p in paths]
+    names = [p.name for p in paths]
+    for path in paths:
+        # Files from two folders with the same name are told apart by the path as given.
+        label = path.name if names.count(path.name) == 1 else str(path)
+        try:
+            sources.append((label, path.read_bytes()))
+        except FileNotFoundError:
+            missing.append(Problem(str(path), None, None, None, "no such file; check the path."))
+        except IsADirectoryError:
+            missing.append(Problem(str(path), None, None, None, "is a folder; name the CSV or .xlsx files inside it."))
+        except OSError as error:
+            missing.append(Problem(str(path), None, None, None, f"could not be read ({error.strerror or error})."))
+    if missing:
+        return ImportResult(refused=True, problems=missing)
+    return import_bytes(con, sources, **options)
+
+
+def import_tables(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[tuple[str, pd.DataFrame]], **options
+) -> ImportResult:
+    """Import in-memory tables (the demo generator, tests): the same checks, as if read from CSV."""
+    sources = []
+    for name, frame in tables:
+        text = frame.to_csv(index=False, date_format="%Y-%m-%d")
+        sources.append((name, text.encode("utf-8")))
+    return import_bytes(con, sources, **options)
+
+
+def import_bytes(
+    con: duckdb.DuckDBPyConnection,
+    sources: Sequence[tuple[str, bytes]],
+    *,
+    skip_invalid: bool = False,
+    drop_columns: Iterable[str] = (),
+    user: str | None = None,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Check every row of every source, then load them in one transaction, or change nothing."""
+    drop_columns = [c for c in drop_columns if c.strip()]
+    try:
+        return _import(
+            con,
+            _distinct_names(sources),
+            skip_invalid=skip_invalid,
+            drop_columns=drop_columns,
+            user=user,
+            today=today or dt.date.today(),
+            report=progress or (lambda fraction, message: None),
+        )
+    except store.StoreError:
+        raise
+    except Exception as error:  # a bug, or the disk: the store is unchanged; the traceback goes to the log
+        log.exception("import failed")
+        names = ", ".join(name for name, _ in sources) or "the import"
+        return ImportResult(
+            refused=True,
+            problems=[
+                Problem(
+                    names,
+                    None,
+                    None,
+                    None,
+                    f"{names}: {UNEXPECTED_REASON} ({type(error).__name__}); nothing was changed in the store. "
+                    "Please report this together with the file.",
+                )
+            ],
+        )
+
+
+def _import(
+    con, sources, *, skip_invalid: bool, drop_columns: list[str], user: str | None, today: dt.date, report: Progress
+) -> ImportResult:
+    drop = {normalise_header(c) for c in drop_columns} | {c.strip() for c in drop_columns}
+
+    report(0.05, "Reading files")
+    read, problems = _read_sources(sources)
+    if problems:
+        return ImportResult(refused=True, problems=problems)
+
+    parts: dict[str, list[pd.DataFrame]] = {"patients": [], "sessions": [], "assessments": [], "problems": []}
+    summaries: dict[str, FileSummary] = {}
+    labels_of: dict[str, str] = {}
+    file_problems: list[Problem] = []
+    seen_columns: set[str] = set()
+    for index, (name, data, tables) in enumerate(read):
+        summary = FileSummary(name=name, kinds=[], size=len(data), sha256=hashlib.sha256(data).hexdigest())
+        summaries[name] = summary
+        for table in tables:
+            labels_of[table.label] = name
+            seen_columns |= {normalise_header(c) for c in table.frame.columns} | set(table.frame.columns)
+            report(0.1 + 0.5 * index / max(len(read), 1), f"Checking {table.label}")
+            try:
+                kind, frame = prepare_table(table, drop)
+                summary.kinds.append(KIND_NAMES[kind])
+                summary.rows_read += len(frame)
+                validated = validate_table(kind, table.label, frame, today)
+            except Refusal as refusal:
+                file_problems.extend(refusal.problems)
+                continue
+            for key, value in validated.items():
+                parts[key].append(value)
+    unknown_drops = sorted(
+        c
+        for c in {c.strip() for c in drop_columns}
+        if c not in seen_columns and normalise_header(c) not in seen_columns
+    )
+    if unknown_drops:
+        file_problems.append(
+            Problem(
+                ", ".join(summaries),
+                None,
+                ", ".join(unknown_drops),
+                None,
+                f"--drop-columns names {', '.join(unknown_drops)}, which no file has; check the spelling.",
+            )
+        )
+    row_problems = pd.concat([p for p in parts["problems"] if len(p)] or [empty_problems()], ignore_index=True)
+    if file_problems:
+        # Whole tables that cannot be read; list the row problems found in the others too.
+        listed = file_problems + problems_from(row_problems.sort_values(["file", "row"], kind="stable"))
+        return ImportResult(refused=True, problems=listed, files=list(summaries.values()))
+
+    report(0.65, "Checking for duplicates")
+    patients = _concat(parts["patients"], ["patient_id", *PATIENT_VALUES, "_file", "_row"])
+    sessions = _concat(parts["sessions"], ["patient_id", "session_date", *SESSION_VALUES, "_file", "_row"])
+    assessments = _concat(
+        parts["assessments"],
+        [
+            "patient_id",
+            "assessment_date",
+            "instrument",
+            "total",
+            "method",
+            "items_answered",
+            *ITEM_COLUMNS,
+            "_total_column",
+            "_file",
+            "_row",
+        ],
+    )
+
+    # Rows with a problem are set aside before looking for duplicates among the good ones.
+    bad_rows = _row_keys(row_problems["file"], row_problems["row"])
+    sessions, session_conflicts = conflicts_in_batch(
+        _without(sessions, bad_rows), ["patient_id", "session_date"], SESSION_VALUES, "patient and session_date"
+    )
+    assessments, assessment_conflicts = conflicts_in_batch(
+        _without(assessments, bad_rows),
+        ["patient_id", "assessment_date", "instrument"],
+        ASSESSMENT_VALUES,
+        "patient, date and instrument",
+    )
+    patients, patient_conflicts = conflicting_patients(_without(patients, bad_rows))
+    store_conflicts = conflicts_with_store(con, Batch(patients=patients, sessions=sessions, assessments=assessments))
+    found = [
+        f for f in (row_problems, session_conflicts, assessment_conflicts, patient_conflicts, store_conflicts) if len(f)
+    ]
+    all_problems = (pd.concat(found, ignore_index=True) if found else empty_problems()).sort_values(
+        ["file", "row"], kind="stable"
+    )
+    problems = problems_from(all_problems)
+
+    if problems and not skip_invalid:
+        return ImportResult(refused=True, problems=problems, files=list(summaries.values()))
+
+    # A row with any problem is set aside whole: its session and its scores together.
+    bad_rows = _row_keys(all_problems["file"], all_problems["row"])
+    batch = Batch(_without(patients, bad_rows), _without(sessions, bad_rows), _without(assessments, bad_rows))
+    report(0.8, "Writing to the store")
+    write_batch(
+        con,
+        batch,
+        summaries,
+        labels_of,
+        all_problems,
+        user=user or _current_user(),
+        options={"skip_invalid": skip_invalid, "drop_columns": sorted(drop_columns)},
+    )
+    report(1.0, "Done")
+    return ImportResult(refused=False, problems=problems, files=list(summaries.values()))
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def _row_keys(files: pd.Series, rows: pd.Series) -> pd.MultiIndex:
+    return pd.MultiIndex.from_arrays([files.astype(object).to_numpy(), rows.astype(np.int64).to_numpy()]).unique()
+
+
+def _without(frame: pd.DataFrame, bad_rows: pd.MultiIndex) -> pd.DataFrame:
+    """The rows of frame not listed in bad_rows (file label, spreadsheet row)."""
+    if not len(bad_rows) or frame.empty:
+        return frame
+    keys = pd.MultiIndex.from_arrays(
+        [frame["_file"].astype(object).to_numpy(), frame["_row"].astype(np.int64).to_numpy()]
+    )
+    return frame.loc[~keys.isin(bad_rows)]

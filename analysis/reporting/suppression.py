@@ -1,0 +1,67 @@
+"""Small-cell suppression (OUTCOMES.md §6): counts of 1..limit become "<11", rates and means built on them are withheld."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+
+def _small(count, limit: int) -> bool:
+    return isinstance(count, (int, np.integer)) and 1 <= count <= limit
+
+
+def suppress_report(report: dict, limit: int = 10) -> dict:
+    """Small-cell suppression: counts 1..limit become '<11'; rates and means built on them are withheld."""
+    out = copy.deepcopy(report)
+    out["suppressed"] = True
+    shown = f"<{limit + 1}"
+
+    def count(value):
+        return shown if _small(value, limit) else value
+
+    if _small(report["boosters_delivered"], limit):
+        out["median_booster_interval_days"] = None
+    for key in (
+        "courses_started",
+        "patients_started",
+        "induction_completed",
+        "in_progress",
+        "boosters_delivered",
+        "item9_positive_baseline",
+    ):
+        out[key] = count(report[key])
+    for code, summary in report["instruments"].items():
+        target = out["instruments"][code]
+        for group in ("itt", "completers"):
+            numbers, shown_group = summary[group], target[group]
+            for measure in ("response", "remission"):
+                if _small(numbers[f"{measure}_n"], limit) or _small(numbers["n"], limit):
+                    shown_group[f"{measure}_rate"] = None
+                    shown_group[f"{measure}_ci"] = [None, None]
+                shown_group[f"{measure}_n"] = count(numbers[f"{measure}_n"])
+            shown_group["n"] = count(numbers["n"])
+        itt_n = summary["itt"]["n"]
+        if _small(summary["reliable_improvement_n"], limit) or _small(itt_n, limit):
+            target["reliable_improvement_rate"] = None
+            target["reliable_improvement_ci"] = [None, None]
+        if _small(itt_n, limit):
+            # A mean over a handful of courses can reveal one patient's score.
+            for key in ("mean_baseline", "mean_endpoint", "mean_change"):
+                target[key] = None
+                target[f"{key}_ci"] = [None, None]
+        for key in (
+            "baseline_n",
+            "eligible_n",
+            "reliable_improvement_n",
+            "reliable_deterioration_n",
+            "baseline_carried_forward_n",
+        ):
+            target[key] = count(summary[key])
+        target["left_out"] = {reason: count(n) for reason, n in summary["left_out"].items()}
+        for point in target["trajectory"]:
+            if _small(point["n"], limit):
+                point["mean"] = None
+                point["ci"] = [None, None]
+            point["n"] = count(point["n"])
+    return out

@@ -1,0 +1,174 @@
+"""The clinician's caseload: every current patient with their latest scores, outcome and flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis.engine.cohort import CohortFilter, cohort
+from analysis.engine.durability import durability
+from analysis.engine.timeline import Timeline
+from analysis.instruments import PHQ9
+from analysis.views.patient import BOOSTER_DUE_DAYS, course_status, item9_text
+
+# A course that finished induction and has had no session for this long is due a booster.
+
+_LATEST_SCORES_SQL = """
+WITH scored AS (
+    SELECT patient_id, instrument, assessment_date, total FROM assessments
+    WHERE total IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY patient_id, instrument ORDER BY assessment_date DESC) = 1
+), last_phq9 AS (   -- the last PHQ-9 filled in, complete or not: its item 9 is the safety answer
+    SELECT patient_id, assessment_date AS last_phq9_any_date, item9 AS last_item9 FROM assessments
+    WHERE instrument = 'PHQ-9'
+    QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY assessment_date DESC) = 1
+), last_any AS (
+    SELECT patient_id, max(assessment_date) AS last_assessment_date FROM assessments GROUP BY patient_id
+)
+SELECT l.patient_id, l.last_assessment_date,
+       p.total AS last_phq9, p.assessment_date AS last_phq9_date,
+       g.total AS last_gad7, g.assessment_date AS last_gad7_date,
+       q.last_phq9_any_date, q.last_item9
+FROM last_any l
+LEFT JOIN scored p ON p.patient_id = l.patient_id AND p.instrument = 'PHQ-9'
+LEFT JOIN scored g ON g.patient_id = l.patient_id AND g.instrument = 'GAD-7'
+LEFT JOIN last_phq9 q ON q.patient_id = l.patient_id
+"""
+
+CASELOAD_COLUMNS = [
+    "patient_id",
+    "clinician_id",
+    "site",
+    "modality",
+    "course_number",
+    "status",
+    "phq9_outcome",
+    "flags",
+    "last_phq9",
+    "last_gad7",
+    "item9_last",
+    "days_since_session",
+    "days_since_assessment",
+    "last_session_date",
+    "last_assessment_date",
+    "sessions_in_course",
+    "item9_positive",
+    "booster_due",
+    "in_progress",
+    "loss_of_response",
+    "active",
+]
+
+
+def latest_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per patient: last PHQ-9 and GAD-7 totals, the last assessment date, item 9 of the last PHQ-9."""
+    return con.execute(_LATEST_SCORES_SQL).df()
+
+
+def outcome_labels(outcomes: pd.DataFrame) -> pd.Series:
+    """The engine's induction outcome per course row, in words: at the end of induction for completers,
+    at the last induction score for other finished courses, 'Pending' while induction runs."""
+    flag = lambda column: outcomes[column].fillna(False).astype(bool).to_numpy()  # noqa: E731
+    completer, itt = flag("completer"), flag("in_itt")
+    remitted = np.where(completer, flag("completer_remission"), flag("itt_remission"))
+    responded = np.where(completer, flag("completer_response"), flag("itt_response"))
+    labels = np.select(
+        [~flag("has_baseline"), ~flag("eligible"), ~(completer | itt), remitted, responded],
+        ["No baseline", "Baseline below threshold", "Pending", "Remitted", "Responding"],
+        default="Not responding",
+    )
+    return pd.Series(labels, index=outcomes.index)
+
+
+def caseload(
+    con: duckdb.DuckDBPyConnection,
+    timeline: Timeline,
+    filters: CohortFilter | None = None,
+    *,
+    as_of: dt.date | None = None,
+    booster_due_days: int = BOOSTER_DUE_DAYS,
+) -> pd.DataFrame:
+    """One row per patient whose latest course matches the filters: status, last scores, days since, flags.
+
+    Days are counted to `as_of`, by default the data's last date (the latest session or assessment).
+    Current patients (a session within course_gap_days) come first; among them an item-9 flag comes
+    first, then loss of response, then a booster due.
+    """
+    settings = timeline.settings
+    as_of = as_of or timeline.data_last_date
+    latest = timeline.courses.sort_values(["patient_id", "course_number"]).groupby("patient_id").tail(1)
+    chosen = set(cohort(timeline, filters).courses["course_id"])
+    latest = latest.loc[latest["course_id"].isin(chosen)].copy()
+    if latest.empty:
+        return pd.DataFrame(columns=CASELOAD_COLUMNS)
+    latest["status"] = course_status(latest, as_of, settings.course_gap_days)
+    phq9 = timeline.course_outcomes.loc[timeline.course_outcomes["instrument"] == PHQ9.code]
+    labels = pd.Series(outcome_labels(phq9).to_numpy(), index=phq9["course_id"].to_numpy())
+    latest["phq9_outcome"] = latest["course_id"].map(labels).fillna("No baseline")
+    lost = durability(timeline, PHQ9.code)
+    lost_courses = set(lost.loc[lost["lost_response"].astype(bool), "course_id"])
+    latest["loss_of_response"] = latest["course_id"].isin(lost_courses)
+    latest.loc[latest["loss_of_response"], "phq9_outcome"] = "Lost response"
+
+    frame = latest.merge(latest_scores(con), on="patient_id", how="left")
+    as_of_stamp = pd.Timestamp(as_of)
+    frame["days_since_session"] = (as_of_stamp - pd.to_datetime(frame["last_session_date"])).dt.days
+    frame["days_since_assessment"] = (as_of_stamp - pd.to_datetime(frame["last_assessment_date"])).dt.days.astype(
+        "Int64"
+    )
+    has_phq9 = frame["last_phq9_any_date"].notna()
+    frame["item9_last"] = [
+        item9_text(PHQ9.code, value) if seen else "no PHQ-9" for seen, value in zip(has_phq9, frame["last_item9"])
+    ]
+    frame["item9_positive"] = frame["last_item9"].fillna(0).astype(int) >= 1
+    frame["in_progress"] = frame["in_progress"].astype(bool)
+    frame["booster_due"] = (
+        frame["completed_induction"].astype(bool)
+        & (frame["days_since_session"] > booster_due_days)
+        & (frame["days_since_session"] <= settings.course_gap_days)
+    )
+    frame["sessions_in_course"] = frame["n_sessions"].astype(int)
+    # After course_gap_days without a session the next one starts a new course: no longer a current patient.
+    frame["active"] = frame["days_since_session"] <= settings.course_gap_days
+    frame["flags"] = [
+        " · ".join(
+            name
+            for name, on in (
+                ("⚑ item 9 positive", item9),
+                ("loss of response", lost_flag),
+                ("booster due", due),
+                ("in induction", progress),
+            )
+            if on
+        )
+        for item9, lost_flag, due, progress in zip(
+            frame["item9_positive"], frame["loss_of_response"], frame["booster_due"], frame["in_progress"]
+        )
+    ]
+    for column in ("last_phq9", "last_gad7"):
+        frame[column] = frame[column].astype("Int64")
+    frame = frame.sort_values(
+        ["active", "item9_positive", "loss_of_response", "booster_due", "patient_id"],
+        ascending=[False, False, False, False, True],
+        kind="stable",
+    )
+    return frame[CASELOAD_COLUMNS].reset_index(drop=True)
+
+
+def current_patients(table: pd.DataFrame, include_inactive: bool = False) -> pd.DataFrame:
+    """The caseload a clinician works from: patients with a session within the course gap, unless asked for all."""
+    return table if include_inactive else table.loc[table["active"].astype(bool)].reset_index(drop=True)
+
+
+def caseload_summary(table: pd.DataFrame) -> dict[str, int]:
+    """Counts above the caseload table."""
+    return {
+        "patients": int(len(table)),
+        "item9_positive": int(table["item9_positive"].sum()) if len(table) else 0,
+        "booster_due": int(table["booster_due"].sum()) if len(table) else 0,
+        "in_progress": int(table["in_progress"].sum()) if len(table) else 0,
+        "loss_of_response": int(table["loss_of_response"].sum()) if len(table) else 0,
+    }

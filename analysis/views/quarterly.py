@@ -1,0 +1,185 @@
+"""The quarterly report laid out for the page: quarter choices and tables built from report.quarterly_report."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from analysis.engine.timeline import Timeline
+from analysis.reporting.export import GROUP_NAMES
+from analysis.reporting.report import quarter_bounds
+from analysis.reporting.suppression import suppress_report
+
+ALL = "all"
+
+
+def quarter_options(timeline: Timeline | None) -> list[str]:
+    """Quarters in which courses started, newest first, then 'all'."""
+    if timeline is None or timeline.courses.empty:
+        return [ALL]
+    quarters = sorted(timeline.courses["start_quarter"].dropna().unique(), reverse=True)
+    return [*quarters, ALL]
+
+
+def is_complete(quarter: str, data_last_date: dt.date | None) -> bool:
+    """A quarter is complete when the data reach its last day."""
+    if quarter == ALL or data_last_date is None:
+        return True
+    return quarter_bounds(quarter)[1] <= pd.Timestamp(data_last_date).date()
+
+
+def default_quarter(options: list[str], data_last_date: dt.date | None) -> str:
+    """The newest complete quarter (a quarter still under way is mostly courses in progress)."""
+    for quarter in options:
+        if quarter != ALL and is_complete(quarter, data_last_date):
+            return quarter
+    return options[0]
+
+
+def quarter_label(quarter: str, data_last_date: dt.date | None = None) -> str:
+    """'2026Q1 (Jan–Mar 2026)'; a quarter the data do not yet cover says so."""
+    if quarter == ALL:
+        return "All quarters"
+    start, end = quarter_bounds(quarter)
+    label = f"{quarter} ({start:%b}–{end:%b %Y})"
+    if not is_complete(quarter, data_last_date):
+        label += f", data to {pd.Timestamp(data_last_date):%d %b}"
+    return label
+
+
+def _count(value) -> str:
+    if value is None:
+        return "—"
+    return str(value)
+
+
+def rate_text(rate, ci, n=None, short: bool = False) -> str:
+    """'54% (95% CI 41–66%)' (short: '54% (41–66)'); 'withheld (small numbers)' when suppression hides it;
+    '—' when there is nothing to count."""
+    if rate is None:
+        # With suppression on, a rate built on 1-10 courses is withheld; with n = 0 there is no rate.
+        return "—" if n in (0, None) else "withheld" if short else "withheld (small numbers)"
+    low, high = ci
+    if low is None or high is None:
+        return f"{rate:.0%}"
+    if short:
+        return f"{rate:.0%} ({low * 100:.0f}–{high * 100:.0f})"
+    return f"{rate:.0%} (95% CI {low:.0%}–{high:.0%})"
+
+
+def mean_text(value, ci=None, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    shown = f"{value:+.1f}" if signed else f"{value:.1f}"
+    if ci and ci[0] is not None and ci[1] is not None:
+        shown += f" (95% CI {ci[0]:+.1f} to {ci[1]:+.1f})" if signed else f" (95% CI {ci[0]:.1f}–{ci[1]:.1f})"
+    return shown
+
+
+def outcome_table(report: dict) -> pd.DataFrame:
+    """Response and remission per instrument, ITT and completers, with n beside every rate."""
+    rows = []
+    for code, summary in report["instruments"].items():
+        for group in ("itt", "completers"):
+            numbers = summary[group]
+            rows.append(
+                {
+                    "Instrument": code,
+                    "Group": GROUP_NAMES[group],
+                    "Courses (n)": _count(numbers["n"]),
+                    "Responders": _count(numbers["response_n"]),
+                    "Response rate": rate_text(numbers["response_rate"], numbers["response_ci"], numbers["n"]),
+                    "Remitters": _count(numbers["remission_n"]),
+                    "Remission rate": rate_text(numbers["remission_rate"], numbers["remission_ci"], numbers["n"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def score_table(report: dict) -> pd.DataFrame:
+    """Baseline counts, who was left out and why, and mean scores (ITT): one row per measure, a column per instrument."""
+    columns = {}
+    for code, summary in report["instruments"].items():
+        left_out = summary["left_out"]
+        columns[code] = {
+            "Courses with a baseline score": _count(summary["baseline_n"]),
+            "Eligible (baseline at or above the threshold)": _count(summary["eligible_n"]),
+            "Left out: no baseline": _count(left_out["no_baseline"]),
+            "Left out: baseline below the threshold": _count(left_out["baseline_below_threshold"]),
+            "Left out: still in induction": _count(left_out["in_progress"]),
+            "Intention-to-treat courses (n)": _count(summary["itt"]["n"]),
+            "Mean baseline score": mean_text(summary["mean_baseline"], summary.get("mean_baseline_ci")),
+            "Mean endpoint score": mean_text(summary["mean_endpoint"], summary.get("mean_endpoint_ci")),
+            "Mean change (endpoint − baseline)": mean_text(
+                summary["mean_change"], summary["mean_change_ci"], signed=True
+            ),
+            "Reliable improvement (courses)": _count(summary["reliable_improvement_n"]),
+        }
+    table = pd.DataFrame(columns)
+    table.index.name = "Measure"
+    return table.reset_index()
+
+
+COURSE_MEASURES = (
+    ("courses_started", "Courses started"),
+    ("patients_started", "Patients starting a course"),
+    ("induction_completed", "Induction completed"),
+    ("in_progress", "Induction in progress"),
+    ("boosters_delivered", "Boosters delivered in the quarter"),
+    ("item9_positive_baseline", "PHQ-9 item 9 ≥ 1 at baseline"),
+)
+
+
+def course_table(report: dict) -> pd.DataFrame:
+    rows = [{"Measure": words, "Value": _count(report[key])} for key, words in COURSE_MEASURES]
+    median = report["median_booster_interval_days"]
+    rows.append({"Measure": "Median booster interval", "Value": "—" if median is None else f"{median:.0f} days"})
+    return pd.DataFrame(rows)
+
+
+def history_table(reports: list[dict], instrument: str = "PHQ-9") -> pd.DataFrame:
+    """Key figures for several quarters side by side (one column per quarter, oldest first)."""
+    measures = {}
+    for report in reports:
+        summary = report["instruments"][instrument]
+        itt = summary["itt"]
+        measures[report["quarter"]] = {
+            "Courses started": _count(report["courses_started"]),
+            "Induction completed": _count(report["induction_completed"]),
+            f"{instrument} ITT courses (n)": _count(itt["n"]),
+            f"{instrument} response rate (ITT, 95% CI)": rate_text(
+                itt["response_rate"], itt["response_ci"], itt["n"], short=True
+            ),
+            f"{instrument} remission rate (ITT, 95% CI)": rate_text(
+                itt["remission_rate"], itt["remission_ci"], itt["n"], short=True
+            ),
+            f"{instrument} mean change (ITT)": mean_text(summary["mean_change"], signed=True),
+            "Boosters delivered": _count(report["boosters_delivered"]),
+        }
+    table = pd.DataFrame(measures)
+    table.index.name = "Measure"
+    return table.reset_index()
+
+
+def contains_suppressed(report: dict) -> bool:
+    """Whether any count in the report is shown as '<11'."""
+
+    def walk(value) -> bool:
+        if isinstance(value, dict):
+            return any(walk(v) for v in value.values())
+        if isinstance(value, list):
+            return any(walk(v) for v in value)
+        return isinstance(value, str) and value.startswith("<")
+
+    return walk({k: v for k, v in report.items() if k not in ("cohort", "settings")})
+
+
+def download_name(quarter: str, suppressed: bool, extension: str) -> str:
+    suffix = "" if suppressed else "_INTERNAL"
+    return f"outcomes_report_{quarter}{suffix}.{extension}"
+
+
+def as_shown(full_report: dict, settings, suppress: bool) -> dict:
+    """The report as a page shows it: suppressed exactly as report.quarterly_report(suppress=True) does."""
+    return suppress_report(full_report, settings.suppression_max) if suppress else full_report

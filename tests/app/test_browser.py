@@ -1,0 +1,223 @@
+"""A real browser visits every page on the demo clinic and on an empty store: no error boxes, no JS errors.
+
+Screenshots of every page are saved under test-artifacts/screenshots/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from paths import REPO
+
+from analysis.demo import build as demo_store
+
+ARTIFACTS = REPO / "test-artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# URL paths: the default page (Overview) is served at the root.
+PAGES = {
+    "overview": "",
+    "induction": "induction",
+    "boosters": "boosters",
+    "patient": "patient",
+    "quarterly": "quarterly",
+    "data": "data",
+}
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must install Debian's chromium for the browser test (.ci/run does).")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    def __init__(self, db_path: Path):
+        self.port = _free_port()
+        env = dict(os.environ, OUTCOMES_DB=str(db_path), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "dashboard.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("streamlit did not start within 60 s")
+
+    def url(self, page: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{page}"
+
+    def stop(self) -> str:
+        self.process.terminate()
+        try:
+            output, _ = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+        return output or ""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    demo_store.build(path, n_patients=150, seed=7, end_date=dt.date(2026, 10, 31))
+    server = Server(path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory):
+    server = Server(tmp_path_factory.mktemp("browser_empty") / "new.duckdb")
+    yield server
+    server.stop()
+
+
+def _visit(browser, url: str, screenshot: Path) -> tuple[list[str], list[str], str]:
+    """Open a page, wait until Streamlit has finished running it, return errors, exceptions and text.
+
+    Errors are JavaScript errors, console errors, and any request to a host other than this
+    machine (nothing may leave it). Streamlit's front end probes a deep link's path for its own
+    endpoints (/patient/_stcore/health) before falling back to the root; those 404s are not errors.
+    """
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    js_errors: list[str] = []
+    page.on("pageerror", lambda error: js_errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            js_errors.append(message.text)
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None
+        ),
+    )
+    page.on(
+        "request",
+        lambda request: (
+            js_errors.append(f"request leaves the machine: {request.url}")
+            if not request.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            js_errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and "/_stcore/" not in response.url
+            else None
+        ),
+    )
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=60_000)
+    page.wait_for_selector(
+        '[data-testid="stMainBlockContainer"] h1, [data-testid="stMainBlockContainer"] h2', timeout=60_000
+    )
+    # While a script runs Streamlit shows skeletons for elements still to come and a status
+    # widget; wait until neither has been seen for a moment.
+    deadline = time.monotonic() + 90
+    quiet_since = None
+    while time.monotonic() < deadline:
+        running = page.locator('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]').count() > 0
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 1.5:
+            break
+        page.wait_for_timeout(250)
+    page.wait_for_timeout(1000)  # let Plotly finish drawing before the screenshot
+    # The page scrolls inside Streamlit's own container: grow the window to show all of it.
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 1000")
+    page.set_viewport_size({"width": 1400, "height": max(1000, min(int(height) + 50, 9000))})
+    page.wait_for_timeout(1500)
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshot), full_page=True)
+    exceptions = page.locator('[data-testid="stException"]').all_inner_texts()
+    text = page.locator('[data-testid="stMainBlockContainer"]').inner_text()
+    text += "\n" + page.locator('[data-testid="stSidebar"]').inner_text()
+    page.close()
+    return js_errors, exceptions, text
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_every_page_renders_on_the_demo_clinic(browser, demo_server, page_name):
+    """A medical director opens each page of the demo clinic (a bookmark, so the frame must come
+    with it) and sees the sidebar filters and content, no error box."""
+    js_errors, exceptions, text = _visit(
+        browser, demo_server.url(PAGES[page_name]), ARTIFACTS / f"demo_{page_name}.png"
+    )
+    assert exceptions == []
+    assert js_errors == []
+    assert "Traceback" not in text
+    assert "Course start between" in text  # the shared cohort filters came with the page
+    assert len(text) > 200
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_every_page_renders_on_an_empty_store(browser, empty_server, page_name):
+    """A new clinic with an empty store sees a helpful sentence on each page, never an error."""
+    js_errors, exceptions, text = _visit(
+        browser, empty_server.url(PAGES[page_name]), ARTIFACTS / f"empty_{page_name}.png"
+    )
+    assert exceptions == []
+    assert js_errors == []
+    assert "Traceback" not in text
+    assert "import" in text.lower() or "load your" in text.lower()

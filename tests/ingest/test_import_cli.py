@@ -1,0 +1,203 @@
+"""`python -m analysis import`: exit 0 when imported, 2 when refused, one sentence per problem, never a traceback.
+
+A few runs go through a real subprocess (what a clinic administrator sees); the catalogue of bad
+files runs through cli.main in this process, which returns the same exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from paths import REPO
+from test_importer import ASSESSMENTS, BAD_FILES, EXTERNAL, PATIENTS, SESSIONS, dump
+
+from analysis import cli, store
+
+
+def import_command(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", "import", "--quiet", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def write(folder: Path, files: list[tuple[str, bytes]]) -> list[Path]:
+    paths = []
+    for name, data in files:
+        path = folder / name.replace("/", "_")
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def store_dump(path: Path) -> dict:
+    with store.opened(path, read_only=True) as con:
+        return dump(con)
+
+
+@pytest.fixture
+def clinic_files(tmp_path) -> list[Path]:
+    return write(tmp_path, [("patients.csv", PATIENTS), ("sessions.csv", SESSIONS), ("assessments.csv", ASSESSMENTS)])
+
+
+def test_a_good_import_exits_0_and_says_what_it_did(tmp_path, clinic_files):
+    db = tmp_path / "clinic.duckdb"
+    done = import_command("--db", db, *clinic_files)
+    assert done.returncode == 0, done.stderr
+    assert "Imported 8 rows: 8 added, 0 already in the store (merged), 0 rejected." in done.stdout
+    assert "Traceback" not in done.stderr
+    with store.opened(db, read_only=True) as con:
+        assert store.counts(con) == {"patients": 2, "sessions": 3, "assessments": 3, "imports": 3, "quarantine": 0}
+
+
+def test_a_bad_row_exits_2_naming_file_row_column_value_and_the_store_is_unchanged(capsys, tmp_path, clinic_files):
+    db = tmp_path / "clinic.duckdb"
+    assert run_main(capsys, "--db", db, *clinic_files)[0] == 0
+    before = store_dump(db)
+    [bad] = write(tmp_path, [("later.csv", SESSIONS + b"K-003,2026-03-02,ECT,50,NORTH,CLN-1\n")])
+    done = import_command("--db", db, bad)
+    assert done.returncode == 2
+    assert "later.csv, row 5, column modality: 'ECT' is not a known modality" in done.stderr
+    assert "nothing was changed in the store" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert store_dump(db) == before
+
+
+def test_real_synthea_patients_export_exits_2_naming_the_identifying_columns(tmp_path):
+    path = EXTERNAL / "synthea" / "dverma11-populationhealthworkbench" / "patients.csv"
+    if not path.exists():
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{path} is not here (CI keeps shared/ beside the repo)")
+    done = import_command("--db", tmp_path / "s.duckdb", path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    for column in ("BIRTHDATE", "SSN", "FIRST", "LAST", "ADDRESS", "ZIP"):
+        assert column in done.stderr
+    assert not (tmp_path / "s.duckdb").exists() or store_dump(tmp_path / "s.duckdb")["imports"] == []
+
+
+def run_main(capsys, *args) -> tuple[int, str, str]:
+    code = cli.main(["import", "--quiet", *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_each_kind_of_bad_file_exits_2_and_changes_nothing(capsys, tmp_path):
+    """Every bad file of test_importer's catalogue, one at a time, through the command line, against
+    a store holding a small clinic: exit 2, where and why in words, and not one byte of data changed."""
+    db = tmp_path / "clinic.duckdb"
+    clinic = write(tmp_path, [("patients.csv", PATIENTS), ("sessions.csv", SESSIONS), ("assessments.csv", ASSESSMENTS)])
+    assert run_main(capsys, "--db", db, *clinic)[0] == 0
+    before = store_dump(db)
+    for case, (files, where, words) in BAD_FILES.items():
+        folder = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        code, out, err = run_main(capsys, "--db", db, *write(folder, files))
+        assert code == 2, (case, out + err)
+        assert "Traceback" not in err and "nothing was changed in the store" in err, case
+        if where is not None:
+            row, column, value = where
+            location = (f", row {row}" if row else "") + f", column {column}"
+            assert location in err or (row is None and column in err), (case, err)
+            if value is not None:
+                assert repr(value) in err, (case, err)
+        if words:
+            assert words in err, (case, err)
+    assert store_dump(db) == before
+
+
+EXTERNAL_FILES = [
+    ("synthea", "jijones12-synthea", "patients.csv"),
+    ("synthea", "ohdsi-dbt-synthea", "patients.csv"),
+    ("synthea", "jijones12-synthea", "observations.csv"),
+    ("synthea", "jijones12-synthea", "run_metadata.json"),
+    ("nhanes", "DPQ_J.csv"),
+    ("redcap", "redcapr-test-data", "repeating-instruments", "data.csv"),
+    ("redcap", "redcapr-test-data", "longitudinal", "event.csv"),
+    ("fhir", "us-core", "Observation-PHQ9-item-example-44261-6.json"),
+    ("fhir", "smart-on-fhir-ahrq-depression", "ahrq-depression-patient-phq9.stu3.json"),
+]
+
+
+def test_real_external_files_exit_2_with_one_sentence_each(capsys, tmp_path):
+    """Synthea, NHANES, REDCap and FHIR files as downloaded: each refused on its own, in one sentence."""
+    present = [EXTERNAL.joinpath(*parts) for parts in EXTERNAL_FILES if EXTERNAL.joinpath(*parts).exists()]
+    if not present:
+        pytest.skip(f"{EXTERNAL} is not here (CI keeps shared/ beside the repo)")
+    for path in present:
+        code, out, err = run_main(capsys, "--db", tmp_path / "x.duckdb", path)
+        assert code == 2, path
+        problem_lines = [line for line in err.splitlines() if line.startswith("  ")]
+        assert len(problem_lines) == 1 and problem_lines[0].strip().startswith(path.name), err
+        assert "Traceback" not in err
+
+
+def test_a_fhir_bundle_is_named_for_what_it_is(capsys, tmp_path):
+    path = EXTERNAL / "fhir" / "synthea-r4" / "Barney639_Cormier289_9808a1c3-5354-de5f-bfe5-7fdbd39bb426.json"
+    if not path.exists():
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{path} is not here (CI keeps shared/ beside the repo)")
+    code, _, err = run_main(capsys, "--db", tmp_path / "f.duckdb", path)
+    assert code == 2
+    assert (
+        f"  {path.name} is a JSON file (for example a FHIR resource), not a CSV or .xlsx table; "
+        "export the data as a layout A or B table (see data/templates)." in err.splitlines()
+    )
+
+
+def test_skip_invalid_exits_0_and_keeps_the_bad_row_in_quarantine(capsys, tmp_path):
+    db = tmp_path / "clinic.duckdb"
+    [log] = write(
+        tmp_path,
+        [("log.csv", b"patient_id,session_date,modality,phq9_total\nK-1,2026-01-05,IV,14\nK-1,2026-01-07,IV,31\n")],
+    )
+    code, out, err = run_main(capsys, "--db", db, log, "--skip-invalid")
+    assert code == 0, err
+    assert "1 added, 0 already in the store (merged), 1 rejected and kept in quarantine" in out
+    assert "log.csv, row 3, column phq9_total: '31'" in err
+    with store.opened(db, read_only=True) as con:
+        assert con.execute("SELECT row_number, column_name, value FROM quarantine").fetchall() == [
+            (3, "phq9_total", "31")
+        ]
+
+
+def test_drop_columns_from_the_command_line(capsys, tmp_path):
+    [export] = write(
+        tmp_path, [("s.csv", b"patient_id,session_date,modality,Patient Name,DOB\nK-1,2026-01-05,IV,Ann,1980-01-01\n")]
+    )
+    code, _, err = run_main(capsys, "--db", tmp_path / "d.duckdb", export)
+    assert code == 2 and "Patient Name, DOB" in err and "Ann" not in err
+    code, _, err = run_main(capsys, "--db", tmp_path / "d.duckdb", export, "--drop-columns", "Patient Name,dob")
+    assert code == 0, err
+
+
+def test_reimporting_through_the_cli_changes_no_data(capsys, tmp_path, clinic_files):
+    db = tmp_path / "again.duckdb"
+    assert run_main(capsys, "--db", db, *clinic_files)[0] == 0
+    before = store_dump(db)
+    code, out, _ = run_main(capsys, "--db", db, *clinic_files)
+    assert code == 0 and "0 added, 8 already in the store (merged)" in out
+    after = store_dump(db)
+    assert {t: after[t] for t in ("patients", "sessions", "assessments", "quarantine")} == {
+        t: before[t] for t in ("patients", "sessions", "assessments", "quarantine")
+    }
+    assert len(after["imports"]) == len(before["imports"]) + 3  # the audit trail records the re-import
+
+
+def test_missing_file_and_folder_exit_2(capsys, tmp_path):
+    code, _, err = run_main(capsys, "--db", tmp_path / "m.duckdb", tmp_path / "nowhere.csv")
+    assert code == 2 and "no such file" in err
+    code, _, err = run_main(capsys, "--db", tmp_path / "m.duckdb", tmp_path)
+    assert code == 2 and "is a folder" in err
+
+
+def test_a_store_that_is_not_a_store_exits_2(capsys, tmp_path, clinic_files):
+    not_a_store = tmp_path / "notes.duckdb"
+    not_a_store.write_text("these are my notes")
+    code, _, err = run_main(capsys, "--db", not_a_store, *clinic_files)
+    assert code == 2 and "Traceback" not in err and "Error:" in err

@@ -517,6 +517,12 @@ def quarterly_report(timeline: Timeline, quarter: str = "all", suppress: bool = 
             for o in outcomes
             if o["instrument"] == "PHQ-9" and o["baseline_item9"] is not None and o["baseline_item9"] >= 1
         ),
+        # §6: a baseline PHQ-9 without item 9 (total only, or the item left blank) is unknown.
+        "item9_unknown_baseline": sum(
+            1
+            for o in outcomes
+            if o["instrument"] == "PHQ-9" and o["baseline"] is not None and o["baseline_item9"] is None
+        ),
         "instruments": {
             instrument: _instrument_block([o for o in outcomes if o["instrument"] == instrument])
             for instrument in INSTRUMENTS
@@ -551,6 +557,7 @@ def suppress_small_cells(report: dict) -> dict:
         "in_progress",
         "boosters_delivered",
         "item9_positive_baseline",
+        "item9_unknown_baseline",
     ):
         out[key] = _suppress_count(report[key])
     if _is_small(report["boosters_delivered"]):

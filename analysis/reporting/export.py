@@ -49,6 +49,7 @@ def tidy_table(report: dict) -> pd.DataFrame:
     add("Courses", None, "Induction completed", report["induction_completed"])
     add("Courses", None, "Induction in progress", report["in_progress"])
     add("Courses", None, "Courses with PHQ-9 item 9 >= 1 at baseline", report["item9_positive_baseline"])
+    add("Courses", None, "Courses with PHQ-9 item 9 unknown at baseline", report["item9_unknown_baseline"])
     add("Boosters", None, "Boosters delivered in the period", report["boosters_delivered"])
     add("Boosters", None, "Median booster interval (days)", report["median_booster_interval_days"])
     for code, summary in report["instruments"].items():
@@ -221,6 +222,7 @@ th, td {{ border: 1px solid #d5d9e0; padding: .3rem .5rem; text-align: left; }} 
 <div class="tile">Boosters delivered<b>{_format(report["boosters_delivered"])}</b></div>
 <div class="tile">Median booster interval<b>{"—" if median is None else f"{median:.0f} days"}</b></div>
 <div class="tile">Item 9 positive at baseline<b>{_format(report["item9_positive_baseline"])}</b></div>
+<div class="tile">Item 9 unknown at baseline (total only)<b>{_format(report["item9_unknown_baseline"])}</b></div>
 </div>
 <h2>Response and remission</h2>
 <p>Response: score at endpoint at most half of baseline. Remission: score 4 or less. Only courses with a

@@ -184,6 +184,8 @@ def quarterly_report(
         "boosters_delivered": int(len(boosters)),
         "median_booster_interval_days": float(intervals.median()) if len(intervals) else None,
         "item9_positive_baseline": int((phq9["baseline_item9"].fillna(0).astype(float) >= 1).sum()),
+        # Total-only baselines (or item 9 left blank) are unknown, never counted as "no thoughts of self-harm".
+        "item9_unknown_baseline": int((phq9["has_baseline"].astype(bool) & phq9["baseline_item9"].isna()).sum()),
         "instruments": {code: instrument_summary(started, code) for code in INSTRUMENTS},
         "cohort": (filters or CohortFilter()).describe(),
         "data_last_date": None if timeline.data_last_date is None else str(timeline.data_last_date)[:10],

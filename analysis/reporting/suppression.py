@@ -29,6 +29,7 @@ def suppress_report(report: dict, limit: int = 10) -> dict:
         "in_progress",
         "boosters_delivered",
         "item9_positive_baseline",
+        "item9_unknown_baseline",
     ):
         out[key] = count(report[key])
     for code, summary in report["instruments"].items():

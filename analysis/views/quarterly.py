@@ -128,6 +128,7 @@ COURSE_MEASURES = (
     ("in_progress", "Induction in progress"),
     ("boosters_delivered", "Boosters delivered in the quarter"),
     ("item9_positive_baseline", "PHQ-9 item 9 ≥ 1 at baseline"),
+    ("item9_unknown_baseline", "PHQ-9 item 9 unknown at baseline (total only)"),
 )
 
 

@@ -131,6 +131,10 @@ def test_csv_xlsx_and_html_carry_the_json_numbers(clinic_db, tmp_path):
     ]
     assert [float(v) for v in responders] == [report["instruments"]["PHQ-9"]["itt"]["response_n"]]
     assert table["suppression"].str.contains("INTERNAL USE").all()
+    # The clinic records totals only: item 9 is unknown for all 12 baselines, never "0 positive".
+    assert report["item9_unknown_baseline"] == 12
+    unknown = table.loc[table["measure"] == "Courses with PHQ-9 item 9 unknown at baseline", "value"]
+    assert [float(v) for v in unknown] == [12]
 
     xlsx = tmp_path / "r.xlsx"
     assert (
@@ -153,6 +157,7 @@ def test_csv_xlsx_and_html_carry_the_json_numbers(clinic_db, tmp_path):
     assert "<!DOCTYPE html>" in page and "plotly" in page.lower()
     assert "http://" not in page.split("<script")[0]  # no external stylesheet or font
     assert "Counts of 1-10 are shown as &lt;11" in page
+    assert "Item 9 unknown at baseline (total only)<b>12</b>" in page
 
 
 def test_xlsx_to_the_terminal_is_refused(clinic_db):

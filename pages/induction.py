@@ -3,6 +3,7 @@
 import streamlit as st
 
 from analysis import charts
+from analysis.engine import trajectory_classes
 from analysis.reporting.report import instrument_summary, trajectory
 from analysis.views import common as common_views
 from analysis.views import induction as induction_views
@@ -48,6 +49,32 @@ if components.require_courses(timeline, filters):
         components.figure(charts.response_by_session, by_session, instrument), key="induction_by_session_chart"
     )
 
+    st.subheader("Response patterns")
+    classes = components.cached(trajectory_classes.class_counts, timeline, instrument, filters)
+    class_means = components.cached(trajectory_classes.class_trajectories, timeline, instrument, filters)
+    chart, answer = st.columns([2, 1])
+    with chart:
+        st.plotly_chart(
+            components.figure(
+                charts.response_patterns, class_means, classes, instrument, trajectory_classes.SHORT_LABELS
+            ),
+            key="induction_patterns_chart",
+        )
+    with answer:
+        components.rate_tile(
+            "No response after 2 sessions, responding at the end of induction",
+            classes["later_response_n"],
+            classes["no_response_by_t2_n"],
+            classes["later_response_rate"],
+            classes["later_response_ci"],
+        )
+        st.caption(
+            f"Of {classes['n']} completers, {classes['no_response_by_t2_n']} had no score meeting the response "
+            f"rule after one or two sessions; {classes['later_response_n']} of them were responding at the end "
+            "of induction (the late responders). Early responders met it by session 2 and kept it; unsustained "
+            "courses met it at some point but not at the end."
+        )
+
     summary = components.cached(instrument_summary, timeline, instrument, filters)
     mix = components.cached(induction_views.severity_mix, timeline, instrument, filters)
     left, right = st.columns(2)
@@ -88,6 +115,7 @@ components.definitions_expander(
         "trajectory",
         "eligibility",
         "session_rates",
+        "trajectory_classes",
         "itt",
         "completers",
         "response",

@@ -466,6 +466,46 @@ def _trajectory(outcomes: list[dict]) -> list[dict]:
     return trajectory
 
 
+def trajectory_class(outcome: dict) -> tuple[int | None, str] | None:
+    """§5a for one completer: (first timepoint 1..L meeting the response rule, class); None otherwise.
+
+    Reading: a timepoint's score is the one that stands for it (assessment_at, so t = L only inside
+    the 28-day window, i.e. the end-of-induction score); "responding at the endpoint" is the
+    completer response.
+    """
+    if not outcome["completer"]:
+        return None
+    course = outcome["_course"]
+    first = None
+    for t in range(1, course["induction_length"] + 1):
+        row = assessment_at(course, outcome["_rows"], t)
+        if row is not None and row["total"] <= 0.5 * outcome["baseline"]:
+            first = t
+            break
+    if first is None:
+        return None, "non_responder"
+    if not outcome["completer_response"]:
+        return first, "unsustained"
+    return first, "early" if first <= 2 else "late"
+
+
+def _trajectory_classes(outcomes: list[dict]) -> dict:
+    classified = [c for c in (trajectory_class(o) for o in outcomes) if c is not None]
+    counts = {
+        name: sum(1 for _, c in classified if c == name) for name in ("early", "late", "unsustained", "non_responder")
+    }
+    # Reading of "no response after session 2": no score at t = 1 or 2 meets the rule (none taken counts too).
+    not_yet = sum(1 for first, _ in classified if first is None or first > 2)
+    return {
+        "n": len(classified),
+        **counts,
+        "no_response_by_t2_n": not_yet,
+        "later_response_n": counts["late"],
+        "later_response_rate": counts["late"] / not_yet if not_yet else None,
+        "later_response_ci": list(wilson_interval(counts["late"], not_yet)),
+    }
+
+
 def _instrument_block(outcomes: list[dict]) -> dict:
     with_baseline = [o for o in outcomes if o["baseline"] is not None]
     eligible = [o for o in outcomes if o["eligible"]]
@@ -487,6 +527,7 @@ def _instrument_block(outcomes: list[dict]) -> dict:
         "mean_change": mean_or_none(changes),
         "mean_change_ci": list(t_interval(changes)),
         "trajectory": _trajectory(outcomes),
+        "trajectory_classes": _trajectory_classes(outcomes),
     }
 
 
@@ -582,6 +623,13 @@ def suppress_small_cells(report: dict) -> dict:
             for key in ("mean_baseline", "mean_endpoint", "mean_change"):
                 new_block[key] = None
             new_block["mean_change_ci"] = [None, None]
+        classes = dict(block["trajectory_classes"])
+        if _is_small(classes["later_response_n"]) or _is_small(classes["no_response_by_t2_n"]):
+            classes["later_response_rate"] = None
+            classes["later_response_ci"] = [None, None]
+        for key in ("n", "early", "late", "unsustained", "non_responder", "no_response_by_t2_n", "later_response_n"):
+            classes[key] = _suppress_count(classes[key])
+        new_block["trajectory_classes"] = classes
         new_block["trajectory"] = [
             {**point, "n": _suppress_count(point["n"]), "mean": None if _is_small(point["n"]) else point["mean"]}
             for point in block["trajectory"]

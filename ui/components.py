@@ -88,6 +88,21 @@ DEFINITIONS: dict[str, str] = {
         "the share whose score was at most {response_percent} of baseline (responding) or {remission_max} or "
         "lower (remitting). Each point has its own n."
     ),
+    "trajectory_classes": (
+        "**Response patterns.** Among completers, by the first number of sessions after which the score met "
+        "the response rule: *early responders* met it after 1 or 2 sessions and still met it at the end of "
+        "induction; *late responders* first met it after 3 or more sessions and met it at the end; "
+        "*unsustained* met it at some point but not at the end; *non-responders* never met it. The four add "
+        "up to the completers. The share beside the chart is among completers with no response after 2 "
+        "sessions: how many of them were responding at the end."
+    ),
+    "long_term": (
+        "**6- and 12-month outcomes (CMS159-style, not the certified measure).** Each patient's index is their "
+        "first PHQ-9 of 10 or more. The 12-month window runs from 305 to 425 days after it, the 6-month window "
+        "from 152 to 212 days. Remission: the latest PHQ-9 in the window is 4 or less; response at 12 months: "
+        "at most half the index score. A patient with no PHQ-9 in the window counts as not in remission; a "
+        "patient whose window has not closed yet in the data is left out and counted as *not yet*."
+    ),
     "severity": (
         "**Severity bands.** PHQ-9: 0–4 minimal, 5–9 mild, 10–14 moderate, 15–19 moderately severe, "
         "20–27 severe. GAD-7: 0–4 minimal, 5–9 mild, 10–14 moderate, 15–21 severe. Shaded the same way on "

@@ -328,3 +328,45 @@ def individual_trajectories(frame: pd.DataFrame, instrument: str, mean: pd.DataF
     )
     figure.update_xaxes(tickvals=list(TIMEPOINTS), ticktext=[timepoint_label(t) for t in TIMEPOINTS], range=[-0.5, 8.5])
     return figure
+
+
+CLASS_COLOURS = {
+    "early": PALETTE["blue"],
+    "late": PALETTE["green"],
+    "unsustained": PALETTE["orange"],
+    "non_responder": PALETTE["vermillion"],
+}
+
+
+def response_patterns(frame: pd.DataFrame, counts: dict, instrument: str, labels: dict[str, str]) -> go.Figure:
+    """Mean score of each trajectory class across the induction series, its share and n in the legend."""
+    figure = go.Figure()
+    shade_severity_bands(figure, instrument, label=False)
+    total = counts.get("n") or 0
+    for name, colour in CLASS_COLOURS.items():
+        rows = frame.loc[frame["trajectory_class"] == name].sort_values("t")
+        n = counts.get(name, 0)
+        if rows.empty:
+            continue
+        share = f"{n / total:.0%}" if total else "—"
+        figure.add_trace(
+            go.Scatter(
+                x=rows["t"],
+                y=rows["mean"],
+                mode="lines+markers",
+                name=f"{labels[name]}: {share} (n={n})",
+                line=dict(color=colour, width=3),
+                customdata=rows["n"],
+                hovertemplate="mean %{y:.1f} (n=%{customdata})<extra></extra>",
+            )
+        )
+    finish(
+        figure,
+        f"{instrument}: how responses unfold among completers",
+        "Sessions received before the questionnaire",
+        f"Mean {instrument} total (points)",
+        subtitle=f"Completers with an end-of-induction score, n={total}; response = the instrument's response rule",
+    )
+    if frame.empty:
+        no_data(figure, "No completers with an end-of-induction score in this cohort")
+    return figure

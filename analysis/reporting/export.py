@@ -20,6 +20,12 @@ from analysis.settings import load_settings
 INTERNAL_USE_NOTE = "INTERNAL USE ONLY: small-cell suppression is off; counts of 1-10 are shown. Do not share."
 SUPPRESSION_NOTE = "Counts of 1-10 are shown as <11 and rates or means built on them are withheld."
 GROUP_NAMES = {"itt": "Intention to treat", "completers": "Completers"}
+CLASS_WORDS = {
+    "early": "Early responders (response by session 2, kept)",
+    "late": "Late responders (response from session 3, kept)",
+    "unsustained": "Unsustained (responded, not at the end)",
+    "non_responder": "Non-responders",
+}
 
 
 def to_json(report: dict) -> str:
@@ -93,6 +99,24 @@ def tidy_table(report: dict) -> pd.DataFrame:
             summary["mean_change"],
             summary["mean_change_ci"],
             itt_n,
+        )
+        classes = summary["trajectory_classes"]
+        for name, words in CLASS_WORDS.items():
+            add("Response patterns (completers)", code, words, classes[name], denominator=classes["n"])
+        add(
+            "Response patterns (completers)",
+            code,
+            "No response after 2 sessions",
+            classes["no_response_by_t2_n"],
+            denominator=classes["n"],
+        )
+        add(
+            "Response patterns (completers)",
+            code,
+            "Of those, responding at the end of induction",
+            classes["later_response_rate"],
+            classes["later_response_ci"],
+            classes["no_response_by_t2_n"],
         )
         for point in summary["trajectory"]:
             label = "Baseline" if point["t"] == 0 else f"After {point['t']} session{'s' if point['t'] > 1 else ''}"

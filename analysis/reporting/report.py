@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.stats import t_interval, wilson_interval
 from analysis.engine.timeline import TRAJECTORY_TIMEPOINTS, Timeline
+from analysis.engine.trajectory_classes import class_counts
 from analysis.instruments import INSTRUMENTS
 from analysis.reporting.suppression import suppress_report
 
@@ -144,6 +145,7 @@ def instrument_summary(timeline: Timeline, instrument: str, filters: CohortFilte
             {"t": int(r.t), "n": int(r.n), "mean": _number(r.mean), "ci": [_number(r.ci_lower), _number(r.ci_upper)]}
             for r in trajectory(sub, instrument).itertuples()
         ],
+        "trajectory_classes": class_counts(sub, instrument),
     }
 
 

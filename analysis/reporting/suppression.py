@@ -60,6 +60,14 @@ def suppress_report(report: dict, limit: int = 10) -> dict:
         ):
             target[key] = count(summary[key])
         target["left_out"] = {reason: count(n) for reason, n in summary["left_out"].items()}
+        classes, shown_classes = summary["trajectory_classes"], target["trajectory_classes"]
+        if _small(classes["later_response_n"], limit) or _small(classes["no_response_by_t2_n"], limit):
+            shown_classes["later_response_rate"] = None
+            shown_classes["later_response_ci"] = [None, None]
+        for key, value in classes.items():
+            if key.endswith("_rate") or key.endswith("_ci"):
+                continue
+            shown_classes[key] = count(value)
         for point in target["trajectory"]:
             if _small(point["n"], limit):
                 point["mean"] = None

@@ -161,6 +161,8 @@ class Timeline:
     assessments: list[dict]
     course_outcomes: list[dict]
     boosters: list[dict]
+    # every complete score in the store, owned by a course or not (§5b starts from these)
+    scores: list[dict] | None = None
 
 
 def _merge_sessions(sessions: Iterable[dict]) -> dict[str, list[tuple[dt.date, str]]]:
@@ -301,7 +303,7 @@ def build_timeline(patients: Iterable[dict], sessions: Iterable[dict], assessmen
         for (course_id, instrument), rows in sorted(owned_by_course.items())
     ]
     boosters = _boosters(courses, owned_by_course)
-    return Timeline(data_last_date, courses, session_rows, owned, outcomes, boosters)
+    return Timeline(data_last_date, courses, session_rows, owned, outcomes, boosters, complete_assessments)
 
 
 def _latest(rows: Iterable[dict]) -> dict | None:
@@ -434,7 +436,82 @@ def durability(timeline: Timeline, instrument: str) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------
+# §5b Long-term measures (CMS159-style)
+
+LONG_TERM_MEASURES = {
+    # measure: (first day after the index, last day after the index, what counts)
+    "remission_12m": (305, 425, "remission"),
+    "response_12m": (305, 425, "response"),
+    "remission_6m": (152, 212, "remission"),
+}
+
+
+def long_term_patients(timeline: Timeline) -> dict[str, dict]:
+    """patient -> {"index_date", "index_score", "rows"}: the first PHQ-9 >= 10 in the store, and every PHQ-9.
+
+    Reading: "in the store" means every complete PHQ-9, before treatment too and of patients with no
+    session; an incomplete one (no total) is no score.
+    """
+    rows_by_patient: dict[str, list[dict]] = {}
+    for row in timeline.scores or []:
+        if row["instrument"] == "PHQ-9":
+            rows_by_patient.setdefault(row["patient_id"], []).append(row)
+    patients = {}
+    for patient, rows in rows_by_patient.items():
+        rows.sort(key=lambda r: r["assessment_date"])
+        index = next((r for r in rows if r["total"] >= ELIGIBILITY_MIN), None)
+        if index is not None:
+            patients[patient] = {"index_date": index["assessment_date"], "index_score": index["total"], "rows": rows}
+    return patients
+
+
+def long_term(timeline: Timeline, period: str = "all") -> dict:
+    """§5b for the patients whose index date falls in the period."""
+    patients = {
+        p: facts
+        for p, facts in long_term_patients(timeline).items()
+        if in_period(quarter_of(facts["index_date"]), period)
+    }
+    result: dict = {"index_n": len(patients)}
+    for measure, (opens, closes, kind) in LONG_TERM_MEASURES.items():
+        n = met = not_yet = no_score = 0
+        for facts in patients.values():
+            if facts["index_date"] + dt.timedelta(days=closes) > timeline.data_last_date:
+                not_yet += 1  # the window is still open on the data's last date
+                continue
+            n += 1
+            window = [r for r in facts["rows"] if opens <= (r["assessment_date"] - facts["index_date"]).days <= closes]
+            latest = _latest(window)
+            if latest is None:
+                no_score += 1
+            elif kind == "remission" and latest["total"] <= 4:
+                met += 1
+            elif kind == "response" and latest["total"] <= 0.5 * facts["index_score"]:
+                met += 1
+        result[measure] = {
+            "n": n,
+            f"{kind}_n": met,
+            "rate": met / n if n else None,
+            "ci": list(wilson_interval(met, n)),
+            "not_yet": not_yet,
+            "no_score_n": no_score,
+        }
+    return result
+
+
+# ---------------------------------------------------------------------------
 # §6–§7 The quarterly report
+
+
+def in_period(quarter: str, period: str) -> bool:
+    """Whether a calendar quarter ('2026Q3') lies in a report period: a quarter, '2026H2', '2026' or 'all'."""
+    if period == "all":
+        return True
+    if len(period) == 4:
+        return quarter[:4] == period
+    if period[4] == "H":
+        return quarter[:4] == period[:4] and (int(quarter[-1]) + 1) // 2 == int(period[-1])
+    return quarter == period
 
 
 def _rate_block(n: int, response_n: int, remission_n: int) -> dict:
@@ -532,15 +609,13 @@ def _instrument_block(outcomes: list[dict]) -> dict:
 
 
 def quarterly_report(timeline: Timeline, quarter: str = "all", suppress: bool = True) -> dict:
-    in_quarter = [c for c in timeline.courses if quarter == "all" or c["start_quarter"] == quarter]
+    in_quarter = [c for c in timeline.courses if in_period(c["start_quarter"], quarter)]
     course_ids = {c["course_id"] for c in in_quarter}
     outcomes = [o for o in timeline.course_outcomes if o["course_id"] in course_ids]
 
     # Boosters are counted by the booster's own date, whichever quarter the course began in.
     booster_sessions = [
-        s
-        for s in timeline.sessions
-        if s["is_booster"] and (quarter == "all" or quarter_of(s["session_date"]) == quarter)
+        s for s in timeline.sessions if s["is_booster"] and in_period(quarter_of(s["session_date"]), quarter)
     ]
     intervals = [s["interval_days"] for s in booster_sessions]
 
@@ -568,6 +643,7 @@ def quarterly_report(timeline: Timeline, quarter: str = "all", suppress: bool = 
             instrument: _instrument_block([o for o in outcomes if o["instrument"] == instrument])
             for instrument in INSTRUMENTS
         },
+        "long_term": long_term(timeline, quarter),
     }
     return suppress_small_cells(report) if suppress else report
 
@@ -603,6 +679,15 @@ def suppress_small_cells(report: dict) -> dict:
         out[key] = _suppress_count(report[key])
     if _is_small(report["boosters_delivered"]):
         out["median_booster_interval_days"] = None
+    out["long_term"] = {"index_n": _suppress_count(report["long_term"]["index_n"])}
+    for measure, (_, _, kind) in LONG_TERM_MEASURES.items():
+        numbers = dict(report["long_term"][measure])
+        if _is_small(numbers["n"]) or _is_small(numbers[f"{kind}_n"]):
+            numbers["rate"] = None
+            numbers["ci"] = [None, None]
+        for key in ("n", f"{kind}_n", "not_yet", "no_score_n"):
+            numbers[key] = _suppress_count(numbers[key])
+        out["long_term"][measure] = numbers
     out["instruments"] = {}
     for instrument, block in report["instruments"].items():
         new_block = dict(block)

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from analysis.charts.theme import LAYOUT, PALETTE, shade_severity_bands, timepoint_label
+from analysis.charts.theme import LAYOUT, PALETTE, no_data, shade_severity_bands, timepoint_label
+
+ALL_WITHHELD = (
+    "Every point is withheld for small numbers (1–10 courses).<br>"
+    "A longer period — a half-year or a year — is the way out of suppression."
+)
+NOTHING_YET = "No courses with a score in this period."
+
+
+def _withheld_or_empty(points: list[dict]) -> str | None:
+    """The sentence a chart shows instead of empty axes, or None when it has something to draw."""
+    if any(p["mean"] is not None for p in points):
+        return None
+    return ALL_WITHHELD if any(p["n"] not in (0, None) for p in points) else NOTHING_YET
 
 
 def report_trajectory(report: dict, instrument: str) -> go.Figure:
     """Mean score at baseline and after each induction session, with 95% CI and n."""
-    points = [p for p in report["instruments"][instrument]["trajectory"] if p["mean"] is not None]
+    every_point = report["instruments"][instrument]["trajectory"]
+    points = [p for p in every_point if p["mean"] is not None]
     figure = go.Figure()
     shade_severity_bands(figure, instrument)
     if points:
@@ -36,12 +50,25 @@ def report_trajectory(report: dict, instrument: str) -> go.Figure:
     figure.update_layout(title=f"{instrument}: mean score across the induction series (95% CI)", **LAYOUT)
     figure.update_xaxes(title="Sessions received before the questionnaire")
     figure.update_yaxes(title=f"{instrument} total (points)")
+    sentence = _withheld_or_empty(every_point)
+    if sentence:
+        _blank(figure)
+        no_data(figure, sentence)
     return figure
 
 
+def _blank(figure: go.Figure) -> None:
+    """No axes, bands or grid: a sentence reads better than empty axes."""
+    figure.layout.shapes = ()
+    figure.layout.annotations = ()
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+
+
 def report_rates_by_quarter(reports: list[dict], instrument: str) -> go.Figure:
-    """ITT response and remission rate by start quarter, with 95% CI."""
+    """ITT response and remission rate by start period (quarter, half-year or year), with 95% CI."""
     figure = go.Figure()
+    drawn = False
     for measure, colour in (("response", PALETTE["blue"]), ("remission", PALETTE["green"])):
         quarters, rates, lows, highs, labels = [], [], [], [], []
         for report in reports:
@@ -54,6 +81,7 @@ def report_rates_by_quarter(reports: list[dict], instrument: str) -> go.Figure:
             lows.append((rate - group[f"{measure}_ci"][0]) * 100)
             highs.append((group[f"{measure}_ci"][1] - rate) * 100)
             labels.append(f"n={group['n']}")
+        drawn = drawn or bool(rates)
         figure.add_trace(
             go.Scatter(
                 x=quarters,
@@ -66,7 +94,11 @@ def report_rates_by_quarter(reports: list[dict], instrument: str) -> go.Figure:
                 error_y=dict(type="data", symmetric=False, array=highs, arrayminus=lows, color=colour),
             )
         )
-    figure.update_layout(title=f"{instrument}: response and remission by start quarter (ITT, 95% CI)", **LAYOUT)
-    figure.update_xaxes(title="Quarter the course started", type="category")
+    figure.update_layout(title=f"{instrument}: response and remission by start period (ITT, 95% CI)", **LAYOUT)
+    figure.update_xaxes(title="Period the course started", type="category")
     figure.update_yaxes(title="Courses (%)", range=[0, 100])
+    if not drawn:
+        any_courses = any(r["instruments"][instrument]["itt"]["n"] not in (0, None) for r in reports)
+        _blank(figure)
+        no_data(figure, ALL_WITHHELD if any_courses else NOTHING_YET)
     return figure

@@ -36,6 +36,9 @@ class Timeline:
     boosters: pd.DataFrame
     # The latest score at each timepoint of the induction window (t = 0..L, t = L within 28 days).
     induction_scores: pd.DataFrame | None = None
+    # Every complete score in the store, owned by a course or not (the long-term measures, §5b, are per
+    # patient and start from the first score at or above the threshold, before treatment too).
+    scores: pd.DataFrame | None = None
     extras: dict = field(default_factory=dict, compare=False)
 
     def subset(self, course_ids) -> Timeline:
@@ -60,8 +63,18 @@ class Timeline:
             picked[name] = frame.loc[rows]
             picked_keys[name] = keys[name][rows]
         return Timeline(
-            settings=self.settings, data_last_date=self.data_last_date, **picked, extras={"course_keys": picked_keys}
+            settings=self.settings,
+            data_last_date=self.data_last_date,
+            **picked,
+            scores=self._scores_of(picked["courses"]),
+            extras={"course_keys": picked_keys},
         )
+
+    def _scores_of(self, courses: pd.DataFrame) -> pd.DataFrame | None:
+        """The scores of the patients with a kept course (a patient-level measure follows its cohort)."""
+        if self.scores is None:
+            return None
+        return self.scores.loc[self.scores["patient_id"].isin(courses["patient_id"])]
 
 
 _COURSE_FRAMES = ("courses", "sessions", "assessments", "course_outcomes", "boosters", "induction_scores")
@@ -267,6 +280,7 @@ _REPORT_QUERIES = {
         FROM course_sessions s JOIN courses_tl c USING (course_id)
         ORDER BY s.patient_id, s.session_date""",
     "induction_scores": "SELECT course_id, instrument, timepoint, assessment_date, total FROM window_latest",
+    "scores": "SELECT patient_id, instrument, assessment_date, total FROM assessments WHERE total IS NOT NULL",
     "course_outcomes": _COURSE_OUTCOMES_SQL,
 }
 # What only the dashboard shows; cached too, so the first visitor after an import is served fast.
@@ -367,6 +381,7 @@ def load_timeline(
         "induction_scores": frames["induction_scores"],
     }
     return Timeline(
+        scores=frames["scores"],
         settings=settings,
         data_last_date=None if pd.isna(last_date) else pd.Timestamp(last_date).date(),
         **parts,

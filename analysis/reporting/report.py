@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.engine.cohort import CohortFilter, cohort
+from analysis.engine.long_term import long_term
 from analysis.engine.stats import t_interval, wilson_interval
 from analysis.engine.timeline import TRAJECTORY_TIMEPOINTS, Timeline
 from analysis.engine.trajectory_classes import class_counts
@@ -19,6 +20,8 @@ from analysis.reporting.suppression import suppress_report
 
 SUPPRESSED = "<11"
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
+HALF_PATTERN = re.compile(r"^(\d{4})H([12])$")
+YEAR_PATTERN = re.compile(r"^(\d{4})$")
 
 
 class ReportError(ValueError):
@@ -26,13 +29,46 @@ class ReportError(ValueError):
 
 
 def parse_quarter(text: str) -> str:
-    """'2026q1' -> '2026Q1'; 'all' stays; anything else is a ReportError."""
+    """A report period: '2026q1' -> '2026Q1', '2026h1' -> '2026H1', '2026', or 'all'; else a ReportError.
+
+    Half-years and years exist for small clinics, whose quarters are mostly suppressed.
+    """
     cleaned = str(text).strip().upper()
     if cleaned == "ALL":
         return "all"
-    if not QUARTER_PATTERN.match(cleaned):
-        raise ReportError(f"{text!r} is not a quarter; write it like 2026Q1 (Q1 = Jan-Mar), or all.")
+    if not (QUARTER_PATTERN.match(cleaned) or HALF_PATTERN.match(cleaned) or YEAR_PATTERN.match(cleaned)):
+        raise ReportError(
+            f"{text!r} is not a period; write a quarter like 2026Q1 (Q1 = Jan-Mar), a half-year like 2026H1, "
+            "a year like 2026, or all."
+        )
     return cleaned
+
+
+parse_period = parse_quarter
+
+
+def period_quarters(period: str) -> list[str] | None:
+    """The calendar quarters a period covers ('2026H2' -> ['2026Q3', '2026Q4']); None for 'all'."""
+    if period == "all":
+        return None
+    year = period[:4]
+    if HALF_PATTERN.match(period):
+        first = 1 if period[-1] == "1" else 3
+        return [f"{year}Q{first}", f"{year}Q{first + 1}"]
+    if YEAR_PATTERN.match(period):
+        return [f"{year}Q{n}" for n in range(1, 5)]
+    return [period]
+
+
+def period_kind(period: str) -> str:
+    """'quarter', 'half-year', 'year' or 'all'."""
+    if period == "all":
+        return "all"
+    if HALF_PATTERN.match(period):
+        return "half-year"
+    if YEAR_PATTERN.match(period):
+        return "year"
+    return "quarter"
 
 
 def quarter_of(dates: pd.Series) -> pd.Series:
@@ -40,23 +76,42 @@ def quarter_of(dates: pd.Series) -> pd.Series:
     return stamps.dt.year.astype(str) + "Q" + stamps.dt.quarter.astype(str)
 
 
-def previous_quarters(quarter: str, count: int) -> list[str]:
-    """The `count` quarters before `quarter`, oldest first."""
-    year, number = int(quarter[:4]), int(quarter[-1])
+def previous_quarters(period: str, count: int) -> list[str]:
+    """The `count` periods of the same kind before `period` (quarters, half-years or years), oldest first."""
+    year = int(period[:4])
+    if YEAR_PATTERN.match(period):
+        return [str(year - k) for k in range(count, 0, -1)]
+    per_year = 2 if HALF_PATTERN.match(period) else 4
+    letter = "H" if per_year == 2 else "Q"
+    number = int(period[-1])
     result = []
     for _ in range(count):
         number -= 1
         if number == 0:
-            year, number = year - 1, 4
-        result.append(f"{year}Q{number}")
+            year, number = year - 1, per_year
+        result.append(f"{year}{letter}{number}")
     return result[::-1]
 
 
-def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
-    year, number = int(quarter[:4]), int(quarter[-1])
-    start = dt.date(year, 3 * number - 2, 1)
-    end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
+previous_periods = previous_quarters
+
+
+def quarter_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a quarter, half-year or year."""
+    quarters = period_quarters(period)
+    first, last = quarters[0], quarters[-1]
+    start = dt.date(int(first[:4]), 3 * int(first[-1]) - 2, 1)
+    last_start = pd.Timestamp(dt.date(int(last[:4]), 3 * int(last[-1]) - 2, 1))
+    end = (last_start + pd.offsets.QuarterEnd(0)).date()
     return start, end
+
+
+def period_label(period: str) -> str:
+    """'2026Q1 (Jan–Mar 2026)', '2026H1 (Jan–Jun 2026)', '2026 (Jan–Dec 2026)'; 'All quarters'."""
+    if period == "all":
+        return "All quarters"
+    start, end = quarter_bounds(period)
+    return f"{period} ({start:%b}–{end:%b %Y})"
 
 
 def _number(value) -> float | None:
@@ -154,16 +209,16 @@ def boosters_in_period(timeline: Timeline, filters: CohortFilter | None = None, 
     sub = cohort(timeline, filters)
     boosters = sub.sessions.loc[sub.sessions["is_booster"].astype(bool)]
     if quarter != "all":
-        boosters = boosters.loc[quarter_of(boosters["session_date"]) == quarter]
+        boosters = boosters.loc[quarter_of(boosters["session_date"]).isin(period_quarters(quarter))]
     return boosters
 
 
 def courses_in_quarter(timeline: Timeline, quarter: str, filters: CohortFilter | None = None) -> Timeline:
-    """The cohort of courses whose first session falls in the quarter ('all': every course)."""
+    """The cohort of courses whose first session falls in the period ('all': every course)."""
     sub = cohort(timeline, filters)
     if quarter == "all":
         return sub
-    return sub.subset(sub.courses.loc[sub.courses["start_quarter"] == quarter, "course_id"])
+    return sub.subset(sub.courses.loc[sub.courses["start_quarter"].isin(period_quarters(quarter)), "course_id"])
 
 
 def quarterly_report(
@@ -189,6 +244,7 @@ def quarterly_report(
         # Total-only baselines (or item 9 left blank) are unknown, never counted as "no thoughts of self-harm".
         "item9_unknown_baseline": int((phq9["has_baseline"].astype(bool) & phq9["baseline_item9"].isna()).sum()),
         "instruments": {code: instrument_summary(started, code) for code in INSTRUMENTS},
+        "long_term": long_term(timeline, period_quarters(quarter), filters),
         "cohort": (filters or CohortFilter()).describe(),
         "data_last_date": None if timeline.data_last_date is None else str(timeline.data_last_date)[:10],
         "settings": timeline.settings.as_dict(),

@@ -32,6 +32,8 @@ def suppress_report(report: dict, limit: int = 10) -> dict:
         "item9_unknown_baseline",
     ):
         out[key] = count(report[key])
+    if "long_term" in report:
+        out["long_term"] = suppress_long_term(report["long_term"], limit)
     for code, summary in report["instruments"].items():
         target = out["instruments"][code]
         for group in ("itt", "completers"):
@@ -73,4 +75,21 @@ def suppress_report(report: dict, limit: int = 10) -> dict:
                 point["mean"] = None
                 point["ci"] = [None, None]
             point["n"] = count(point["n"])
+    return out
+
+
+def suppress_long_term(block: dict, limit: int = 10) -> dict:
+    """The §5b block with counts of 1..limit shown as '<11' and rates built on them withheld."""
+    shown = f"<{limit + 1}"
+    out = copy.deepcopy(block)
+    out["index_n"] = shown if _small(block["index_n"], limit) else block["index_n"]
+    for key, numbers in block.items():
+        if not isinstance(numbers, dict):
+            continue
+        met = "remission_n" if "remission_n" in numbers else "response_n"
+        if _small(numbers[met], limit) or _small(numbers["n"], limit):
+            out[key]["rate"] = None
+            out[key]["ci"] = [None, None]
+        for name in ("n", met, "not_yet", "no_score_n"):
+            out[key][name] = shown if _small(numbers[name], limit) else numbers[name]
     return out

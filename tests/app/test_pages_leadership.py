@@ -138,11 +138,13 @@ def test_induction_page_shows_its_charts(monkeypatch, demo_path):
     assert titles == [
         "PHQ-9: mean score across the induction series",
         "PHQ-9: share of eligible courses responding and remitting after each session",
+        "PHQ-9: how responses unfold among completers",
         "PHQ-9: intention to treat beside completers",
         "PHQ-9 severity before and after induction",
         "How many courses reach each session of the induction series",
     ]
     texts = _texts(app)
+    assert "No response after 2 sessions, responding at the end of induction" in texts
     assert "Individual lines appear when the filters narrow the cohort to 60 courses or fewer" in texts
     assert "How these numbers are defined" in texts
 

@@ -32,6 +32,8 @@ class Settings:
     loss_of_response_min: int = 10
     reliable_change: tuple[tuple[str, int], ...] = (("PHQ-9", 6), ("GAD-7", 4))
     suppression_max: int = 10
+    # Printed on the title page of the PDF and at the top of the HTML report.
+    clinic_name: str = ""
     source: str = field(default="OUTCOMES.md defaults", compare=False)
 
     def induction_length_for(self, modality: str) -> int:
@@ -60,7 +62,7 @@ _SECTIONS = {
     "courses": ("course_gap_days", "in_progress_days"),
     "windows": ("baseline_window_days", "end_of_induction_window_days", "pre_booster_window_days"),
     "outcomes": ("eligibility_min", "response_fraction", "remission_max", "loss_of_response_min"),
-    "reporting": ("suppression_max",),
+    "reporting": ("suppression_max", "clinic_name"),
 }
 
 
@@ -94,6 +96,11 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         for key, value in data.get(section, {}).items():
             if key not in keys or key not in known:
                 raise SettingsError(f"{settings_path}: [{section}] has no setting called {key!r}.")
+            if key == "clinic_name":
+                if not isinstance(value, str) or len(value.strip()) > 120:
+                    raise SettingsError(f"{settings_path}: clinic_name must be text of at most 120 characters.")
+                values[key] = value.strip()
+                continue
             values[key] = _number(settings_path, key, value, fraction=key == "response_fraction")
     lengths = dict(defaults.induction_length)
     for modality, value in data.get("induction_length", {}).items():

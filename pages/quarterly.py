@@ -6,6 +6,7 @@ from analysis import charts
 from analysis.engine import long_term as long_term_measures
 from analysis.reporting import export as report_export
 from analysis.reporting import report
+from analysis.reporting.summary import written_summary
 from analysis.views import quarterly as quarterly_views
 from ui import components, state
 
@@ -111,6 +112,18 @@ else:
                 "rates will change.",
                 icon=":material/hourglass_top:",
             )
+        history = (
+            []
+            if quarter == quarterly_views.ALL
+            else [
+                _shown_report(timeline, earlier, filters, suppress) for earlier in report.previous_quarters(quarter, 4)
+            ]
+        )
+        st.subheader("Summary")
+        with st.container(border=True):
+            st.markdown("\n\n".join(written_summary(shown, history)))
+            st.caption("Written from this report's own numbers; the PDF and the HTML open with the same sentences.")
+
         st.subheader("Courses")
         tiles = st.columns(4)
         course_rows = quarterly_views.course_table(shown)
@@ -163,9 +176,6 @@ else:
         if quarter == quarterly_views.ALL:
             st.caption("Pick a single period to compare it with the four before it.")
         else:
-            history = [
-                _shown_report(timeline, earlier, filters, suppress) for earlier in report.previous_quarters(quarter, 4)
-            ]
             st.dataframe(quarterly_views.history_table(history + [shown]), hide_index=True)
             st.plotly_chart(charts.report_rates_by_quarter(history + [shown], "PHQ-9"), key="quarterly_history_chart")
             st.caption(

@@ -62,14 +62,15 @@ if components.require_courses(timeline, filters):
         )
     with answer:
         components.rate_tile(
-            "No response after 2 sessions, responding at the end of induction",
+            "Responded later (none by session 2)",
             classes["later_response_n"],
             classes["no_response_by_t2_n"],
             classes["later_response_rate"],
             classes["later_response_ci"],
         )
         st.caption(
-            f"Of {classes['n']} completers, {classes['no_response_by_t2_n']} had no score meeting the response "
+            f"Responding at the end of induction after no response by session 2. Of {classes['n']} completers, "
+            f"{classes['no_response_by_t2_n']} had no score meeting the response "
             f"rule after one or two sessions; {classes['later_response_n']} of them were responding at the end "
             "of induction (the late responders). Early responders met it by session 2 and kept it; unsustained "
             "courses met it at some point but not at the end."

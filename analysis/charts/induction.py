@@ -367,6 +367,8 @@ def response_patterns(frame: pd.DataFrame, counts: dict, instrument: str, labels
         f"Mean {instrument} total (points)",
         subtitle=f"Completers with an end-of-induction score, n={total}; response = the instrument's response rule",
     )
+    shown = sorted(int(t) for t in frame["t"].unique()) if len(frame) else []
+    figure.update_xaxes(tickvals=shown, ticktext=[timepoint_label(t) for t in shown])
     if frame.empty:
         no_data(figure, "No completers with an end-of-induction score in this cohort")
     return figure

@@ -106,7 +106,7 @@ def outcome_table(report: dict) -> Table:
         "baseline). Remission: PHQ-9 and GAD-7 at 4 or less. Only courses with a baseline at or above the "
         "threshold count. Intention to treat keeps every finished course (its last score, or the baseline when "
         "there is none); completers finished induction with an end-of-induction score.",
-        widths=(1, 1.6, 0.9, 1.15, 2.2, 1.05, 2.3),
+        widths=(1.25, 1.6, 0.9, 1.15, 2.2, 1.05, 2.2),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from analysis.engine.long_term import MEASURE_WORDS as LONG_TERM_WORDS
 from analysis.reporting.document import percent_text, period_title
 from analysis.reporting.published import PUBLISHED_RESULTS
+from analysis.reporting.report import period_kind
 
 INSTRUMENT = "PHQ-9"
 
@@ -49,6 +50,7 @@ def _outcome_sentences(report: dict, history: list[dict]) -> list[str]:
         if INSTRUMENT in r["instruments"]
     ]
     shown = [(q, rate) for q, rate in earlier if rate is not None]
+    periods = f"{period_kind(report['quarter'])}s"
     if earlier and shown:
         low = min(shown, key=lambda item: item[1])
         high = max(shown, key=lambda item: item[1])
@@ -56,16 +58,16 @@ def _outcome_sentences(report: dict, history: list[dict]) -> list[str]:
         tail = f" ({missing} of them without a rate to show)" if missing else ""
         if low[0] == high[0]:
             sentences.append(
-                f"In the {len(earlier)} periods before, the one with a rate to show ({low[0]}) had "
+                f"In the {len(earlier)} {periods} before, the one with a rate to show ({low[0]}) had "
                 f"{percent_text(low[1])}{tail}."
             )
         else:
             sentences.append(
-                f"In the {len(earlier)} periods before, response ranged from {percent_text(low[1])} ({low[0]}) to "
+                f"In the {len(earlier)} {periods} before, response ranged from {percent_text(low[1])} ({low[0]}) to "
                 f"{percent_text(high[1])} ({high[0]}){tail}."
             )
     elif earlier:
-        sentences.append(f"None of the {len(earlier)} periods before has a response rate to compare with.")
+        sentences.append(f"None of the {len(earlier)} {periods} before has a response rate to compare with.")
     published = [s["response_rate"] for s in PUBLISHED_RESULTS if s["response_rate"] is not None]
     if published:
         low, high = min(published), max(published)

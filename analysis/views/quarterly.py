@@ -16,8 +16,8 @@ from analysis.reporting.suppression import suppress_long_term, suppress_report
 ALL = "all"
 PERIOD_KINDS = {"quarter": "Quarter", "half-year": "Half-year", "year": "Year"}
 WAY_OUT = (
-    "A small clinic's quarter is mostly withheld (counts of 1–10 show as <11): a longer period — a half-year "
-    "or a year — gathers enough courses to show its rates."
+    "A small clinic's quarter is mostly withheld: a longer period — a half-year or a year — gathers enough "
+    "courses to show its rates."
 )
 
 

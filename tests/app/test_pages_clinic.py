@@ -170,7 +170,30 @@ def test_quarterly_csv_download_is_the_cli_report(monkeypatch, demo_path):
     )
     assert cli.returncode == 0, cli.stderr
     assert page_csv.encode() == cli.stdout
-    assert {"outcomes_report_2026Q2.xlsx", "outcomes_report_2026Q2.html"} <= set(downloads)
+    assert {"outcomes_report_2026Q2.xlsx", "outcomes_report_2026Q2.html", "outcomes_report_2026Q2.pdf"} <= set(
+        downloads
+    )
+
+
+def test_a_half_year_gathers_two_quarters_and_the_page_opens_with_a_summary(monkeypatch, demo_path, demo_timeline):
+    """A small clinic switches to half-years: 2026H1 counts the courses of 2026Q1 and 2026Q2, the page says a
+    longer period is the way out of suppression, and opens with the written summary and the 6/12-month table."""
+    app = _page(monkeypatch, demo_path, "quarterly")
+    app.segmented_control(key="quarterly_period_kind").set_value("half-year").run()
+    assert not app.exception
+    assert "2026H1 (Jan–Jun 2026)" in app.selectbox(key="quarterly_quarter").options
+    app.selectbox(key="quarterly_quarter").select("2026H1").run()
+    assert not app.exception
+    started = next(m for m in app.metric if m.label == "Courses started")
+    expected = int(demo_timeline.courses["start_quarter"].isin(["2026Q1", "2026Q2"]).sum())
+    assert started.value == str(expected)
+    texts = _texts(app)
+    assert "a longer period — a half-year or a year — gathers enough courses" in texts
+    assert f"{expected} courses started in 2026H1" in texts
+    headings = [heading.value for heading in app.subheader]
+    assert "6- and 12-month outcomes (PHQ-9, CMS159-style)" in headings
+    assert "Beside the four half-years before" in headings
+    assert headings.index("Summary") < headings.index("Courses")
 
 
 def test_quarterly_page_on_an_empty_store(monkeypatch, tmp_path):

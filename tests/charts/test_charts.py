@@ -485,3 +485,20 @@ def test_trajectory_split_to_one_group_still_names_it():
     figure = charts.trajectory_by_group(_trajectory({"ketamine_iv": [(0, 7, 18.0), (1, 5, 14.4)]}), "PHQ-9", "Modality")
     assert figure.data[0].name == "Ketamine IV" and figure.data[0].showlegend is True
     assert figure.layout.xaxis.ticktext[0] == "Baseline<br>n=7"
+
+
+def test_a_report_chart_whose_every_point_is_withheld_says_so():
+    """A small clinic's quarter: every trajectory point and every rate is withheld ("<11"), so the charts show
+    the way out of suppression instead of empty axes; a period with no courses says that instead."""
+    from analysis.charts.report import ALL_WITHHELD, NOTHING_YET
+
+    withheld = {"n": "<11", "response_n": "<11", "response_rate": None, "response_ci": [None, None]}
+    withheld |= {"remission_n": 0, "remission_rate": None, "remission_ci": [None, None]}
+    points = [{"t": t, "n": "<11" if t < 3 else 0, "mean": None, "ci": [None, None]} for t in range(9)]
+    report = {"quarter": "2026Q1", "instruments": {"PHQ-9": {"trajectory": points, "itt": withheld}}}
+    for figure in (charts.report_trajectory(report, "PHQ-9"), charts.report_rates_by_quarter([report], "PHQ-9")):
+        assert [note.text for note in figure.layout.annotations] == [ALL_WITHHELD]
+        assert figure.layout.xaxis.visible is False and not figure.layout.shapes
+    empty_points = [{"t": t, "n": 0, "mean": None, "ci": [None, None]} for t in range(9)]
+    empty = {"quarter": "2026Q2", "instruments": {"PHQ-9": {"trajectory": empty_points, "itt": withheld | {"n": 0}}}}
+    assert [note.text for note in charts.report_trajectory(empty, "PHQ-9").layout.annotations] == [NOTHING_YET]

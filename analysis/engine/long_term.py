@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from analysis.engine.cohort import CohortFilter, cohort
@@ -26,57 +27,63 @@ MEASURE_WORDS = {
 }
 
 
-def index_scores(timeline: Timeline, filters: CohortFilter | None = None) -> pd.DataFrame:
-    """Each patient's index: the first PHQ-9 at or above the eligibility threshold in the store.
-
-    With cohort filters, only patients with a course in the filtered cohort (Timeline.subset keeps
-    their scores); without, every patient with a PHQ-9 (a score before treatment, or of a patient
-    never treated, can be an index).
-    """
-    columns = ["patient_id", "index_date", "index_score"]
-    scores = cohort(timeline, filters).scores
-    if scores is None or scores.empty:
-        return pd.DataFrame(columns=columns)
-    phq9 = scores.loc[scores["instrument"] == INSTRUMENT]
-    qualifying = phq9.loc[phq9["total"].astype(float) >= timeline.settings.eligibility_min]
-    first = qualifying.sort_values(["patient_id", "assessment_date"]).drop_duplicates("patient_id", keep="first")
-    frame = first.rename(columns={"assessment_date": "index_date", "total": "index_score"})[columns]
-    frame["index_date"] = pd.to_datetime(frame["index_date"])
-    return frame.reset_index(drop=True)
-
-
 def patient_measures(timeline: Timeline, filters: CohortFilter | None = None) -> pd.DataFrame:
-    """Per indexed patient and measure: measurable or not yet, the latest score in the window, met or not."""
-    index = index_scores(timeline, filters)
-    columns = ["patient_id", "index_date", "index_score", "measure", "measurable", "window_score", "met"]
-    if index.empty:
+    """One row per indexed patient: index date and score and, per measure, whether its window has closed
+    (`<measure>_measurable`), the latest score in it (`<measure>_score`) and whether that meets it (`<measure>_met`).
+
+    The index is the first PHQ-9 at or above the eligibility threshold in the store. With cohort filters,
+    only patients with a course in the filtered cohort (Timeline.subset keeps their scores); without,
+    every patient with a PHQ-9 (a score before treatment, or of a patient never treated, can be an index).
+    Whole columns in numpy over integer patient codes: the report asks for this on every page view.
+    """
+    columns = ["patient_id", "index_date", "index_score"] + [
+        f"{key}_{part}" for key, *_ in MEASURES for part in ("measurable", "score", "met")
+    ]
+    scores = cohort(timeline, filters).scores
+    if scores is None or scores.empty or timeline.data_last_date is None:
         return pd.DataFrame(columns=columns)
     settings = timeline.settings
-    last_date = pd.Timestamp(timeline.data_last_date)
-    scores = timeline.scores.loc[
-        timeline.scores["instrument"] == INSTRUMENT, ["patient_id", "assessment_date", "total"]
-    ]
-    # Only the indexed patients' scores matter; the merge below keeps those.
-    scores = scores.assign(assessment_date=pd.to_datetime(scores["assessment_date"])).merge(index, on="patient_id")
-    after = (scores["assessment_date"] - scores["index_date"]).dt.days
-    parts = []
+    phq9 = scores.loc[scores["instrument"] == INSTRUMENT]
+    codes, patients = pd.factorize(phq9["patient_id"])
+    days = pd.to_datetime(phq9["assessment_date"]).to_numpy("datetime64[D]").astype(np.int64)
+    totals = phq9["total"].to_numpy(dtype=float)
+    order = np.lexsort((days, codes))  # each patient's scores, oldest first
+    codes, days, totals = codes[order], days[order], totals[order]
+
+    qualifying = np.flatnonzero(totals >= settings.eligibility_min)
+    indexed, first = np.unique(codes[qualifying], return_index=True)  # the first qualifying row per patient
+    index_rows = qualifying[first]
+    index_day = np.zeros(len(patients), dtype=np.int64)
+    index_day[indexed] = days[index_rows]
+    has_index = np.zeros(len(patients), dtype=bool)
+    has_index[indexed] = True
+    after = days - index_day[codes]
+    last_day = np.datetime64(timeline.data_last_date, "D").astype(np.int64)
+
+    frame = pd.DataFrame(
+        {
+            "patient_id": np.asarray(patients)[indexed],
+            "index_date": pd.to_datetime(days[index_rows].astype("datetime64[D]")),
+            "index_score": totals[index_rows],
+        }
+    )
     for key, opens, closes, kind in MEASURES:
         # Both ends of the window are included; the latest score in it is the one that counts.
-        window = scores.loc[(after >= opens) & (after <= closes)]
-        latest = window.sort_values("assessment_date").drop_duplicates("patient_id", keep="last")
-        part = index.merge(latest[["patient_id", "total"]], on="patient_id", how="left")
-        part = part.rename(columns={"total": "window_score"})
-        part["measure"] = key
-        part["measurable"] = part["index_date"] + pd.Timedelta(days=closes) <= last_date
-        score = part["window_score"].astype(float)
+        rows = np.flatnonzero(has_index[codes] & (after >= opens) & (after <= closes))
+        latest_codes, last_from_end = np.unique(codes[rows][::-1], return_index=True)
+        window_score = np.full(len(patients), np.nan)
+        window_score[latest_codes] = totals[rows[::-1][last_from_end]]
+        score = window_score[indexed]
+        measurable = index_day[indexed] + closes <= last_day
         if kind == "remission":
             met = score <= settings.remission_max
         else:
-            met = score <= settings.response_fraction * part["index_score"].astype(float)
+            met = score <= settings.response_fraction * frame["index_score"].to_numpy()
+        frame[f"{key}_measurable"] = measurable
+        frame[f"{key}_score"] = score
         # No score in the window: in the denominator, not in the numerator (NaN compares False).
-        part["met"] = met.fillna(False).astype(bool) & part["measurable"]
-        parts.append(part[columns])
-    return pd.concat(parts, ignore_index=True)
+        frame[f"{key}_met"] = met & measurable
+    return frame[columns]
 
 
 def met_key(numbers: dict) -> str:
@@ -84,20 +91,19 @@ def met_key(numbers: dict) -> str:
     return "remission_n" if "remission_n" in numbers else "response_n"
 
 
-def _summaries(rows: pd.DataFrame, index_n: int) -> dict:
-    summary: dict = {"index_n": index_n}
+def _summaries(rows: pd.DataFrame) -> dict:
+    summary: dict = {"index_n": int(len(rows))}
     for key, _opens, _closes, kind in MEASURES:
-        part = rows.loc[rows["measure"] == key]
-        measurable = part.loc[part["measurable"].astype(bool)]
-        n, met = int(len(measurable)), int(measurable["met"].sum())
+        measurable = rows[f"{key}_measurable"].to_numpy(dtype=bool)
+        n, met = int(measurable.sum()), int(rows[f"{key}_met"].to_numpy(dtype=bool).sum())
         low, high = wilson_interval(met, n)
         summary[key] = {
             "n": n,
             f"{kind}_n": met,
             "rate": met / n if n else None,
             "ci": [low, high],
-            "not_yet": int(len(part) - n),
-            "no_score_n": int(measurable["window_score"].isna().sum()),
+            "not_yet": int(len(rows) - n),
+            "no_score_n": int((measurable & np.isnan(rows[f"{key}_score"].to_numpy(dtype=float))).sum()),
         }
     return summary
 
@@ -105,11 +111,9 @@ def _summaries(rows: pd.DataFrame, index_n: int) -> dict:
 def long_term(timeline: Timeline, quarters: Iterable[str] | None = None, filters: CohortFilter | None = None) -> dict:
     """The §7 long_term block for patients whose index date falls in `quarters` (None: every index)."""
     rows = patient_measures(timeline, filters)
-    if quarters is not None:
-        wanted = set(quarters)
-        index_quarter = index_quarters(rows["index_date"])
-        rows = rows.loc[index_quarter.isin(wanted)]
-    return _summaries(rows, int(rows["patient_id"].nunique()))
+    if quarters is not None and len(rows):
+        rows = rows.loc[index_quarters(rows["index_date"]).isin(set(quarters))]
+    return _summaries(rows)
 
 
 def index_quarters(dates: pd.Series) -> pd.Series:
@@ -123,9 +127,8 @@ def long_term_by_quarter(timeline: Timeline, filters: CohortFilter | None = None
     quarters = index_quarters(rows["index_date"]) if len(rows) else pd.Series(dtype=str)
     result = []
     for quarter in sorted(quarters.unique()):
-        part = rows.loc[quarters == quarter]
-        result.append({"quarter": quarter, **_summaries(part, int(part["patient_id"].nunique()))})
-    result.append({"quarter": "all", **_summaries(rows, int(rows["patient_id"].nunique()))})
+        result.append({"quarter": quarter, **_summaries(rows.loc[quarters == quarter])})
+    result.append({"quarter": "all", **_summaries(rows)})
     return result
 
 

@@ -753,7 +753,7 @@ def test_every_problem_is_reported_with_file_row_column_value_and_reason(con):
     assert all(p.reason for p in result.problems)
     assert (
         result.problems[0].sentence()
-        == "a.csv, row 2, column total: '30' is not a valid total (a whole number from 0 to 27)."
+        == "a.csv, row 2, column total: '30' is not a valid PHQ-9 total (a whole number from 0 to 27)."
     )
     assert store.counts(con) == {"patients": 0, "sessions": 0, "assessments": 0, "imports": 0, "quarantine": 0}
 
@@ -1129,7 +1129,7 @@ BAD_FILES = {
     "total out of range": (
         [("a.csv", b"patient_id,assessment_date,instrument,total\nK-1,2026-01-05,GAD-7,25\n")],
         (2, "total", "25"),
-        "0-21",
+        "GAD-7 total (a whole number from 0 to 21)",
     ),
     "total disagrees with items": ([("a.csv", _phq9_row([1] * 9, total=10))], (2, "total", "10"), "sum of the item"),
     "impossible date": (

@@ -42,7 +42,7 @@ def patient_measures(timeline: Timeline, filters: CohortFilter | None = None) ->
     scores = cohort(timeline, filters).scores
     if scores is None or scores.empty or timeline.data_last_date is None:
         return pd.DataFrame(columns=columns)
-    settings = timeline.settings
+    rules = timeline.settings.rules_for(INSTRUMENT)
     phq9 = scores.loc[scores["instrument"] == INSTRUMENT]
     codes, patients = pd.factorize(phq9["patient_id"])
     days = pd.to_datetime(phq9["assessment_date"]).to_numpy("datetime64[D]").astype(np.int64)
@@ -50,7 +50,7 @@ def patient_measures(timeline: Timeline, filters: CohortFilter | None = None) ->
     order = np.lexsort((days, codes))  # each patient's scores, oldest first
     codes, days, totals = codes[order], days[order], totals[order]
 
-    qualifying = np.flatnonzero(totals >= settings.eligibility_min)
+    qualifying = np.flatnonzero(totals >= rules.eligibility_min)
     indexed, first = np.unique(codes[qualifying], return_index=True)  # the first qualifying row per patient
     index_rows = qualifying[first]
     index_day = np.zeros(len(patients), dtype=np.int64)
@@ -76,9 +76,9 @@ def patient_measures(timeline: Timeline, filters: CohortFilter | None = None) ->
         score = window_score[indexed]
         measurable = index_day[indexed] + closes <= last_day
         if kind == "remission":
-            met = score <= settings.remission_max
+            met = rules.remits(score)
         else:
-            met = score <= settings.response_fraction * frame["index_score"].to_numpy()
+            met = rules.responds(frame["index_score"].to_numpy(), score)
         frame[f"{key}_measurable"] = measurable
         frame[f"{key}_score"] = score
         # No score in the window: in the denominator, not in the numerator (NaN compares False).

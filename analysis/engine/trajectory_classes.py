@@ -23,12 +23,8 @@ EARLY_MAX_T = 2
 
 
 def _responds(instrument: str, baseline, score, settings: Settings):
-    """The response rule for one instrument (works on numbers and on Series alike).
-
-    The one place this module reads the rule, so a per-instrument rule (a fraction of baseline
-    or a drop in points) is a one-line change here.
-    """
-    return score <= settings.response_fraction * baseline
+    """The instrument's response rule in force (a fraction of baseline or a drop in points), on Series too."""
+    return settings.rules_for(instrument).responds(baseline, score)
 
 
 def completer_classes(timeline: Timeline, instrument: str, filters: CohortFilter | None = None) -> pd.DataFrame:

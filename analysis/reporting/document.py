@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from analysis.engine.long_term import MEASURE_WORDS as LONG_TERM_WORDS
 from analysis.engine.long_term import met_key
+from analysis.instruments import OutcomeRules
 from analysis.reporting.published import PUBLISHED_RESULTS
 
 GROUP_NAMES = {"itt": "Intention to treat", "completers": "Completers"}
@@ -21,6 +22,18 @@ class Table:
     rows: list[tuple[str, ...]]
     note: str = ""
     widths: tuple[float, ...] = field(default=())
+
+
+def rule_sentences(report: dict) -> list[str]:
+    """Each reported instrument's rules in words, from the settings the report was made with."""
+    sentences = []
+    for code in report["instruments"]:
+        rules = OutcomeRules(**report["settings"]["instrument_rules"][code])
+        sentences.append(
+            f"{code}: only courses with a {rules.eligibility_words()} count. Response: {rules.response_words()}. "
+            f"Remission: {rules.remission_words()}."
+        )
+    return sentences
 
 
 def count_text(value) -> str:
@@ -102,10 +115,9 @@ def outcome_table(report: dict) -> Table:
             "Remission rate (95% CI)",
         ),
         rows,
-        note="Response: the endpoint meets the instrument's response rule (PHQ-9, GAD-7: at most half the "
-        "baseline). Remission: PHQ-9 and GAD-7 at 4 or less. Only courses with a baseline at or above the "
-        "threshold count. Intention to treat keeps every finished course (its last score, or the baseline when "
-        "there is none); completers finished induction with an end-of-induction score.",
+        note=" ".join(rule_sentences(report))
+        + " Intention to treat keeps every finished course (its last score, or the baseline when there is none); "
+        "completers finished induction with an end-of-induction score.",
         widths=(1.25, 1.6, 0.9, 1.15, 2.2, 1.05, 2.2),
     )
 
@@ -311,7 +323,17 @@ def settings_rows(settings: dict) -> list[tuple[str, str]]:
     for key, value in settings.items():
         if key in ("source", "clinic_name"):
             continue
-        if key == "induction_length" and isinstance(value, dict):
+        if key == "instrument_rules" and isinstance(value, dict):
+            for code, rules in value.items():
+                words = OutcomeRules(**rules)
+                rows.append(
+                    (
+                        f"{code} outcome rules",
+                        f"counted with a {words.eligibility_words()}; response: {words.response_words()}; "
+                        f"remission: {words.remission_words()}; reliable change: {words.reliable_change} points",
+                    )
+                )
+        elif key == "induction_length" and isinstance(value, dict):
             rows.append(("Induction series", _modality_words(value)))
         elif key == "reliable_change" and isinstance(value, dict):
             rows.append(("Reliable change (points)", ", ".join(f"{points} ({code})" for code, points in value.items())))

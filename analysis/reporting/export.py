@@ -187,7 +187,8 @@ def _document_parts(report: dict, history: list[dict], durability: dict | None) 
             continue  # an instrument nobody in the period answered
         figures.append((f"{code} trajectory", charts.report_trajectory(report, code), ""))
     if history:
-        figures.append(("Rates by period", charts.report_rates_by_quarter(history + [report], "PHQ-9"), ""))
+        for code in report["instruments"]:
+            figures.append((f"{code} rates by period", charts.report_rates_by_quarter(history + [report], code), ""))
     if durability is not None:
         responders = durability["responders"]
         if isinstance(responders, str):  # "<11": suppressed

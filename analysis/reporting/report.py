@@ -15,7 +15,6 @@ from analysis.engine.long_term import long_term
 from analysis.engine.stats import t_interval, wilson_interval
 from analysis.engine.timeline import TRAJECTORY_TIMEPOINTS, Timeline
 from analysis.engine.trajectory_classes import class_counts
-from analysis.instruments import INSTRUMENTS
 from analysis.reporting.suppression import suppress_report
 
 SUPPRESSED = "<11"
@@ -243,7 +242,7 @@ def quarterly_report(
         "item9_positive_baseline": int((phq9["baseline_item9"].fillna(0).astype(float) >= 1).sum()),
         # Total-only baselines (or item 9 left blank) are unknown, never counted as "no thoughts of self-harm".
         "item9_unknown_baseline": int((phq9["has_baseline"].astype(bool) & phq9["baseline_item9"].isna()).sum()),
-        "instruments": {code: instrument_summary(started, code) for code in INSTRUMENTS},
+        "instruments": {code: instrument_summary(started, code) for code in timeline.instruments},
         "long_term": long_term(timeline, period_quarters(quarter), filters),
         "cohort": (filters or CohortFilter()).describe(),
         "data_last_date": None if timeline.data_last_date is None else str(timeline.data_last_date)[:10],

@@ -96,9 +96,11 @@ def test_title_page_names_the_clinic_period_cohort_and_suppression(demo_pdf):
 
 def test_charts_are_drawn_as_images_by_chromium(demo_pdf):
     """Chromium is installed (.ci/run installs it): every chart is an image and none is replaced by a sentence."""
-    path, _, _ = demo_pdf
+    path, _, report = demo_pdf
+    answered = [c for c, s in report["instruments"].items() if s["baseline_n"] != 0 or s["itt"]["n"] != 0]
+    assert answered == ["PHQ-9", "GAD-7", "PCL-5"]  # the demo clinic records all three
     images = sum(len(page.images) for page in PdfReader(path).pages)
-    assert images == 4  # PHQ-9 and GAD-7 trajectories, rates by year, durability
+    assert images == 7  # a trajectory and a rates-by-year chart per instrument, and PHQ-9 durability
     assert "Chart not available" not in _text(path)
 
 

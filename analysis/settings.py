@@ -32,6 +32,8 @@ class Settings:
     loss_of_response_min: int = 10
     reliable_change: tuple[tuple[str, int], ...] = (("PHQ-9", 6), ("GAD-7", 4))
     suppression_max: int = 10
+    # Dates written 03/04/2026 whose column cannot tell the order: "month" (MM/DD) or "day" (DD/MM) first.
+    date_order: str = "month"
     source: str = field(default="OUTCOMES.md defaults", compare=False)
 
     def induction_length_for(self, modality: str) -> int:
@@ -61,7 +63,9 @@ _SECTIONS = {
     "windows": ("baseline_window_days", "end_of_induction_window_days", "pre_booster_window_days"),
     "outcomes": ("eligibility_min", "response_fraction", "remission_max", "loss_of_response_min"),
     "reporting": ("suppression_max",),
+    "import": ("date_order",),
 }
+DATE_ORDERS = ("month", "day")
 
 
 def _number(path: Path, key: str, value, *, fraction: bool = False):
@@ -94,6 +98,13 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         for key, value in data.get(section, {}).items():
             if key not in keys or key not in known:
                 raise SettingsError(f"{settings_path}: [{section}] has no setting called {key!r}.")
+            if key == "date_order":
+                if value not in DATE_ORDERS:
+                    raise SettingsError(
+                        f'{settings_path}: [import] date_order must be "month" or "day", found {value!r}.'
+                    )
+                values[key] = value
+                continue
             values[key] = _number(settings_path, key, value, fraction=key == "response_fraction")
     lengths = dict(defaults.induction_length)
     for modality, value in data.get("induction_length", {}).items():

@@ -33,10 +33,12 @@ from analysis.ingest.problems import (
     empty_problems,
     problems_from,
 )
+from analysis.ingest.pseudonyms import ClinicKey
 from analysis.ingest.readers import RawTable, ReadError, read_table_bytes
 from analysis.ingest.rows import validate_table
 from analysis.ingest.staging import Batch
 from analysis.ingest.writer import _current_user, write_batch
+from analysis.settings import SettingsError, load_settings
 
 # ---------------------------------------------------------------------------
 # The import
@@ -107,9 +109,21 @@ def import_bytes(
     user: str | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    date_order: str | None = None,
+    pseudonym_key: ClinicKey | None = None,
 ) -> ImportResult:
-    """Check every row of every source, then load them in one transaction, or change nothing."""
+    """Check every row of every source, then load them in one transaction, or change nothing.
+
+    date_order ("month" or "day" first) reads MM/DD vs DD/MM dates a column cannot tell by itself
+    (default: the clinic's setting). With a pseudonym_key, every patient_id (or the MRN standing
+    in for it) is replaced by key.pseudonym(id) before any check, so no source id reaches the store.
+    """
     drop_columns = [c for c in drop_columns if c.strip()]
+    if date_order is None:
+        try:
+            date_order = load_settings().date_order
+        except SettingsError as error:
+            return ImportResult(refused=True, problems=[Problem("settings", None, None, None, str(error))])
     try:
         return _import(
             con,
@@ -119,6 +133,8 @@ def import_bytes(
             user=user,
             today=today or dt.date.today(),
             report=progress or (lambda fraction, message: None),
+            date_order=date_order,
+            pseudonym_key=pseudonym_key,
         )
     except store.StoreError:
         raise
@@ -141,7 +157,16 @@ def import_bytes(
 
 
 def _import(
-    con, sources, *, skip_invalid: bool, drop_columns: list[str], user: str | None, today: dt.date, report: Progress
+    con,
+    sources,
+    *,
+    skip_invalid: bool,
+    drop_columns: list[str],
+    user: str | None,
+    today: dt.date,
+    report: Progress,
+    date_order: str,
+    pseudonym_key: ClinicKey | None,
 ) -> ImportResult:
     drop = {normalise_header(c) for c in drop_columns} | {c.strip() for c in drop_columns}
 
@@ -163,13 +188,16 @@ def _import(
             seen_columns |= {normalise_header(c) for c in table.frame.columns} | set(table.frame.columns)
             report(0.1 + 0.5 * index / max(len(read), 1), f"Checking {table.label}")
             try:
-                kind, frame = prepare_table(table, drop)
+                kind, frame = prepare_table(table, drop, pseudonymize=pseudonym_key is not None)
+                if pseudonym_key is not None:
+                    frame = pseudonymized(frame, pseudonym_key)
                 summary.kinds.append(KIND_NAMES[kind])
                 summary.rows_read += len(frame)
-                validated = validate_table(kind, table.label, frame, today)
+                validated = validate_table(kind, table.label, frame, today, date_order=date_order)
             except Refusal as refusal:
                 file_problems.extend(refusal.problems)
                 continue
+            summary.notes.extend(validated.pop("notes")["note"])
             for key, value in validated.items():
                 parts[key].append(value)
     unknown_drops = sorted(
@@ -247,10 +275,25 @@ def _import(
         labels_of,
         all_problems,
         user=user or _current_user(),
-        options={"skip_invalid": skip_invalid, "drop_columns": sorted(drop_columns)},
+        options={
+            "skip_invalid": skip_invalid,
+            "drop_columns": sorted(drop_columns),
+            "date_order": date_order,
+            # The key's public fingerprint, never the key: which key made this import's pseudonyms.
+            **({"pseudonym_key": pseudonym_key.fingerprint} if pseudonym_key is not None else {}),
+        },
     )
     report(1.0, "Done")
     return ImportResult(refused=False, problems=problems, files=list(summaries.values()))
+
+
+def pseudonymized(frame: pd.DataFrame, key: ClinicKey) -> pd.DataFrame:
+    """The frame with every patient_id replaced by its keyed pseudonym (blank stays blank, for the checks)."""
+    if "patient_id" not in frame.columns:
+        return frame
+    ids = frame["patient_id"].astype(str)
+    pseudonyms = {source: key.pseudonym(source) if source.strip() else "" for source in ids.unique()}
+    return frame.assign(patient_id=ids.map(pseudonyms))
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -36,6 +36,10 @@ by the column's own dates, else by date_order in settings.toml, and the summary 
 Modality words may sit in a longer value ('Spravato 84mg', 'Ketamine IM 0.5 mg/kg').
 Templates and examples: data/templates, data/examples.
 
+Any other export comes in through a column mapping (--mapping FILE, a TOML file: export header
+-> canonical column, value maps, date format, drops); examples for REDCap and an EHR visit
+export are in data/mappings, and the dashboard's Data page builds one from an upload.
+
 Every row is checked. With any problem nothing is imported, and every problem is listed as
 file, row (as your spreadsheet numbers it), column, value and reason. Importing the same file
 again changes nothing. Columns that identify a person (names, dates of birth, SSN, MRN,
@@ -63,12 +67,14 @@ def _print_progress(fraction: float, message: str) -> None:
 def _run_import(args: argparse.Namespace) -> int:
     from analysis import ingest
     from analysis.engine.timeline import save_report_cache
+    from analysis.ingest.mapping import load_mapping
     from analysis.ingest.pseudonyms import backup_warning, load_key
     from analysis.settings import load_settings
 
     drop = [c.strip() for c in (args.drop_columns or "").split(",") if c.strip()]
     started = time.perf_counter()
     path = _store_path(args.db)
+    mapping = load_mapping(args.mapping) if args.mapping else None
     key = None
     if args.pseudonymize:
         key = load_key(path)
@@ -84,6 +90,7 @@ def _run_import(args: argparse.Namespace) -> int:
             drop_columns=drop,
             progress=None if args.quiet else _print_progress,
             pseudonym_key=key,
+            mapping=mapping,
         )
         imported_in = time.perf_counter() - started
         if not result.refused:
@@ -175,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importing.add_argument(
         "--drop-columns", metavar="C1,C2", help="columns to leave out before checking (e.g. identifying columns)"
+    )
+    importing.add_argument(
+        "--mapping",
+        metavar="MAPPING.toml",
+        help="a column mapping for exports in another shape (examples in data/mappings; the Data page makes one)",
     )
     importing.add_argument(
         "--pseudonymize",

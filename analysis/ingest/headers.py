@@ -205,7 +205,9 @@ def table_kind(columns: set[str]) -> str | None:
 # Header checks
 
 
-def prepare_table(table: RawTable, drop_columns: set[str], *, pseudonymize: bool = False) -> tuple[str, pd.DataFrame]:
+def prepare_table(
+    table: RawTable, drop_columns: set[str], *, pseudonymize: bool = False, kind: str | None = None
+) -> tuple[str, pd.DataFrame]:
     """Drop named columns, refuse identifying ones, map aliases, tell the kind of table.
 
     With pseudonymize, a record-number column (MRN) may be the patient key: the caller replaces
@@ -250,7 +252,7 @@ def prepare_table(table: RawTable, drop_columns: set[str], *, pseudonymize: bool
     for name, originals in by_meaning.items():
         if len(originals) > 1:
             refuse(name, f"the columns {', '.join(originals)} all mean {name}; keep one of them.")
-    kind = table_kind(set(canonical.values()))
+    kind = kind or table_kind(set(canonical.values()))
     shown = ", ".join(map(str, others[:8])) + (", …" if len(others) > 8 else "")
     needs = (
         "it needs patient_id and session_date (sessions or a session log), assessment_date and instrument "

@@ -23,6 +23,7 @@ from analysis.ingest.duplicates import (
     conflicts_with_store,
 )
 from analysis.ingest.headers import ITEM_COLUMNS, KIND_NAMES, normalise_header, prepare_table
+from analysis.ingest.mapping import MappedTable, Mapping, apply_mapping
 from analysis.ingest.problems import (
     UNEXPECTED_REASON,
     FileSummary,
@@ -111,11 +112,13 @@ def import_bytes(
     progress: Progress | None = None,
     date_order: str | None = None,
     pseudonym_key: ClinicKey | None = None,
+    mapping: Mapping | None = None,
 ) -> ImportResult:
     """Check every row of every source, then load them in one transaction, or change nothing.
 
     date_order ("month" or "day" first) reads MM/DD vs DD/MM dates a column cannot tell by itself
-    (default: the clinic's setting). With a pseudonym_key, every patient_id (or the MRN standing
+    (default: the clinic's setting). A mapping renames the columns of the exports it fits first
+    (DATA_FORMAT.md "Any other table export"). With a pseudonym_key, every patient_id (or the MRN standing
     in for it) is replaced by key.pseudonym(id) before any check, so no source id reaches the store.
     """
     drop_columns = [c for c in drop_columns if c.strip()]
@@ -135,6 +138,7 @@ def import_bytes(
             report=progress or (lambda fraction, message: None),
             date_order=date_order,
             pseudonym_key=pseudonym_key,
+            mapping=mapping,
         )
     except store.StoreError:
         raise
@@ -167,6 +171,7 @@ def _import(
     report: Progress,
     date_order: str,
     pseudonym_key: ClinicKey | None,
+    mapping: Mapping | None,
 ) -> ImportResult:
     drop = {normalise_header(c) for c in drop_columns} | {c.strip() for c in drop_columns}
 
@@ -188,18 +193,36 @@ def _import(
             seen_columns |= {normalise_header(c) for c in table.frame.columns} | set(table.frame.columns)
             report(0.1 + 0.5 * index / max(len(read), 1), f"Checking {table.label}")
             try:
-                kind, frame = prepare_table(table, drop, pseudonymize=pseudonym_key is not None)
-                if pseudonym_key is not None:
-                    frame = pseudonymized(frame, pseudonym_key)
-                summary.kinds.append(KIND_NAMES[kind])
-                summary.rows_read += len(frame)
-                validated = validate_table(kind, table.label, frame, today, date_order=date_order)
+                # A mapping may read one export as several tables (a REDCap project's forms).
+                mapped = apply_mapping(mapping, table, pseudonymize=pseudonym_key is not None) if mapping else []
             except Refusal as refusal:
                 file_problems.extend(refusal.problems)
                 continue
-            summary.notes.extend(validated.pop("notes")["note"])
-            for key, value in validated.items():
-                parts[key].append(value)
+            for unit in mapped or [MappedTable(table, None, [])]:
+                entry = unit.mapping
+                try:
+                    kind, frame = prepare_table(
+                        unit.table, drop, pseudonymize=pseudonym_key is not None, kind=entry.kind if entry else None
+                    )
+                    if pseudonym_key is not None:
+                        frame = pseudonymized(frame, pseudonym_key)
+                    summary.kinds.append(KIND_NAMES[kind])
+                    summary.rows_read += len(frame)
+                    validated = validate_table(
+                        kind,
+                        table.label,
+                        frame,
+                        today,
+                        date_order=date_order,
+                        date_format=entry.date_format if entry else None,
+                    )
+                except Refusal as refusal:
+                    file_problems.extend(refusal.problems)
+                    continue
+                summary.notes.extend(unit.notes)
+                summary.notes.extend(validated.pop("notes")["note"])
+                for key, value in validated.items():
+                    parts[key].append(value)
     unknown_drops = sorted(
         c
         for c in {c.strip() for c in drop_columns}
@@ -281,6 +304,7 @@ def _import(
             "date_order": date_order,
             # The key's public fingerprint, never the key: which key made this import's pseudonyms.
             **({"pseudonym_key": pseudonym_key.fingerprint} if pseudonym_key is not None else {}),
+            **({"mapping": mapping.name} if mapping is not None else {}),
         },
     )
     report(1.0, "Done")

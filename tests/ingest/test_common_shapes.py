@@ -187,3 +187,12 @@ def test_today_stays_the_reference_for_future_dates_written_the_us_way(con):
     rows = f"patient_id,session_date,modality\nK-1,{tomorrow:%m/%d/%Y},IV\n"
     problem = only_problem(run(con, ("v.csv", rows.encode())))
     assert "in the future" in problem.reason
+
+
+def test_a_wrong_total_among_right_ones_names_its_row(con):
+    """Regression: a mismatch in one row of several crashed the importer (IndexError) instead of naming it."""
+    header = "patient_id,assessment_date,instrument," + ",".join(f"item_{k}" for k in range(1, 10)) + ",total\n"
+    rows = header + "K-1,2026-01-05,PHQ-9,1,1,1,1,1,1,1,1,1,9\nK-1,2026-01-06,PHQ-9,1,1,1,1,1,1,1,1,1,10\n"
+    problem = only_problem(run(con, ("a.csv", rows.encode())))
+    assert (problem.row, problem.column, problem.value) == (3, "total", "10")
+    assert "does not equal the sum of the item answers (9)" in problem.reason

@@ -251,7 +251,8 @@ class Checker:
             index=values.index,
             dtype=object,
         )
-        self.notes.append(f"{name} read as {DATE_ORDERS[order]} ({why}).")
+        header = self.frame.attrs.get("headers", {}).get(name, name)
+        self.notes.append(f"{header} read as {DATE_ORDERS[order]} ({why}).")
         return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce"), f" when read as {DATE_ORDERS[order]} ({why})"
 
     def mapped(

@@ -78,7 +78,15 @@ _ALIASES = {
     "modality": ("route", "treatment", "medication", "modality_route", "treatment_type", "service"),
     "dose_mg": ("dose", "dose_in_mg", "dosage", "dosage_mg", "ketamine_dose_mg"),
     "site": ("location", "clinic", "site_id", "clinic_site"),
-    "clinician_id": ("clinician", "provider", "provider_id", "prescriber", "prescriber_id"),
+    "clinician_id": (
+        "clinician",
+        "provider",
+        "provider_id",
+        "prescriber",
+        "prescriber_id",
+        "rendering_provider",
+        "attending_provider",
+    ),
     "age_band": ("age_group", "age_range", "ageband"),
     "sex": ("gender",),
     "primary_condition": ("condition", "diagnosis", "primary_diagnosis", "indication"),
@@ -304,6 +312,9 @@ def prepare_table(
             )
     if problems:
         raise Refusal(problems)
+    written = table.frame.attrs.get("headers", {})  # a mapping's renames: the export's own words
+    headers = {canonical[c]: written.get(c, c) for c in frame.columns}
     frame = frame.set_axis([canonical[c] for c in frame.columns], axis=1)
     frame = frame.loc[(frame != "").to_numpy().any(axis=1)]  # rows blank in every cell are spacing, not data
+    frame.attrs["headers"] = headers  # canonical column -> the header as written, for the import summary
     return kind, frame

@@ -324,6 +324,7 @@ def _apply(entry: TableMapping, table: RawTable, name: str, pseudonymize: bool) 
     }
     kept = [c for c in columns if c in renames or (c not in dropped and not entry.drop_others)]
     frame = frame[kept].rename(columns=renames)
+    frame.attrs["headers"] = {column: header for header, column in renames.items()}
     for column, pairs in entry.values.items():
         if column in frame.columns:
             frame[column] = _translated(frame[column], pairs)

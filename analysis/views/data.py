@@ -591,9 +591,13 @@ def mapped_preview(
                 date_order=date_order,
                 date_format=unit.mapping.date_format,
             )
-            problems += [p.sentence() for p in problems_from(checked["problems"])]
+            found = problems_from(checked["problems"])
+            problems += [p.sentence() for p in found]
+            bad_rows = {p.row for p in found}
             for part in ("sessions", "assessments"):
                 rows_of = checked.get(part)
+                if rows_of is not None:
+                    rows_of = rows_of.loc[~rows_of["_row"].isin(bad_rows)]  # a row with a problem would not load
                 if rows_of is not None and len(rows_of):
                     shown.append(_loaded_rows(part, rows_of))
     except Refusal as refusal:

@@ -522,8 +522,22 @@ def _templates_section() -> None:
             )
     st.caption(
         "Layout A: up to three tables (patients, sessions, assessments) as CSV files or sheets of one "
-        "workbook. Layout B: one row per session with the scores taken before it. Dates as YYYY-MM-DD."
+        "workbook. Layout B: one row per session with the scores taken before it. Dates as YYYY-MM-DD, "
+        "MM/DD/YYYY or DD/MM/YYYY."
     )
+    mappings = data_views.saved_mappings()
+    if len(mappings):
+        st.markdown("**Column mappings** (for exports in another shape; `--mapping FILE` on the command line)")
+        for row in mappings.itertuples():
+            path = Path(row.path)
+            st.download_button(
+                f"{path.name}: {row.reads}",
+                data=path.read_bytes(),
+                file_name=path.name,
+                mime="application/toml",
+                key=f"data_mapping_file_{path.stem}",
+                icon=":material/download:",
+            )
 
 
 st.title("Data")

@@ -218,6 +218,8 @@ def _import(
                     )
                 except Refusal as refusal:
                     file_problems.extend(refusal.problems)
+                    if mapping is not None and entry is None:
+                        file_problems.append(_no_table_fits(mapping, table.label))
                     continue
                 summary.notes.extend(unit.notes)
                 summary.notes.extend(validated.pop("notes")["note"])
@@ -309,6 +311,22 @@ def _import(
     )
     report(1.0, "Done")
     return ImportResult(refused=False, problems=problems, files=list(summaries.values()))
+
+
+def _no_table_fits(mapping: Mapping, label: str) -> Problem:
+    """Why a mapping did not read a file it was given for: the headers each of its tables looks for."""
+    wanted = "; ".join(
+        f"{KIND_NAMES[t.kind]}: {', '.join(t.key_headers())}" if t.match is None else f"files named {t.match}"
+        for t in mapping.tables
+    )
+    return Problem(
+        label,
+        None,
+        None,
+        None,
+        f"the mapping {mapping.name} does not fit this file, so it was read as layout A/B; each of its tables "
+        f"looks for these columns ({wanted}).",
+    )
 
 
 def pseudonymized(frame: pd.DataFrame, key: ClinicKey) -> pd.DataFrame:

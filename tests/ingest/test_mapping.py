@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paths import EXTERNAL, REPO
 from test_import_cli import import_command
-from test_importer import csv, dump, held, only_problem, run
+from test_importer import csv, dump, held, only_problem, run, xlsx
 from test_pseudonymize import every_cell
 
 from analysis import store
@@ -375,3 +375,25 @@ def test_an_ehr_export_with_its_mapping_and_layout_a_give_identical_stores(clini
     assert result_ehr.ok, [p.sentence() for p in result_ehr.problems]
     assert held(ehr) == held(layout_a)
     assert len(held(ehr)["sessions"]) == len(a_sessions)
+
+
+def test_a_table_matched_by_file_or_sheet_name_reads_only_those(con):
+    """match = "*visits*" reads the visits sheet of a workbook, not the other sheet with the same header."""
+    text = VISITS_MAPPING.replace('kind = "sessions"', 'kind = "sessions"\nmatch = "*visits*"')
+    rows = [["Client ID", "Date of Service", "Service"], ["C-1", "03/04/2026", "IV"]]
+    workbook = xlsx({"Visits": rows, "Old": [["patient_id", "session_date", "modality"], ["K-9", "2026-01-02", "IM"]]})
+    result = run(con, ("book.xlsx", workbook), mapping=mapping(text))
+    assert result.ok, [p.sentence() for p in result.problems]
+    assert [(s[0], s[2]) for s in held(con)["sessions"]] == [("C-1", "ketamine_iv"), ("K-9", "ketamine_im")]
+    assert result.files[0].notes[0] == "read with the mapping test (sessions table)."
+
+
+def test_a_mapping_that_fits_no_file_says_which_columns_it_looks_for(con):
+    rows = csv("Patient,Visit Day,Kind of visit,Room\nC-1,03/04/2026,IV,4\n")
+    result = run(con, ("visits.csv", rows), mapping=mapping(VISITS_MAPPING))
+    assert result.refused
+    assert any(
+        "the mapping test does not fit this file" in p.reason
+        and "sessions table: Client ID, Date of Service, Service" in p.reason
+        for p in result.problems
+    )

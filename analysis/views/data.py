@@ -467,12 +467,15 @@ def saved_mappings(folder: Path | None = None) -> pd.DataFrame:
 
 
 def needs_mapping(table: RawTable) -> bool:
-    """True when the importer cannot read the table as layout A or B by its header alone."""
+    """True when the importer cannot read the table as layout A or B by its header alone.
+
+    Identifying columns are left aside first: dropping them is the identifier guard's business, not a mapping's.
+    """
+    identifying = {c for c in table.frame.columns if is_identifying_header(c) and not is_record_number(c)}
     try:
-        prepare_table(table, set(), pseudonymize=True)
-    except Refusal as refusal:
-        # Identifying columns alone are the identifier guard's business, not a mapping's.
-        return any(not (p.column and p.reason.startswith("identifying")) for p in refusal.problems)
+        prepare_table(table, identifying, pseudonymize=True)
+    except Refusal:
+        return True
     return False
 
 

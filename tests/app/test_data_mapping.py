@@ -7,10 +7,12 @@ so nothing is written into the repository.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from paths import REPO
+from paths import EXTERNAL, REPO
 from streamlit.testing.v1 import AppTest
 
 from analysis import store
@@ -23,6 +25,7 @@ VISITS = (
     b"C-2201,00784512,03/17/2026,Spravato 84mg,PRV-2,\n"
     b"C-2202,00784519,03/16/2026,Ket Inf 40min,PRV-1,\n"
 )
+REDCAP = EXTERNAL / "redcap" / "redcapr-test-data"
 MRN_ONLY = (
     b"MRN,Date of Service,Service\n00784512,03/14/2026,Spravato 84mg\n00784519,03/16/2026,Ketamine IM 0.5 mg/kg\n"
 )
@@ -138,3 +141,25 @@ def test_an_mrn_is_the_patient_key_only_with_pseudonyms(monkeypatch, tmp_path, m
     texts = " ".join(c.value for c in app.caption)
     assert f"Pseudonym key in use: fingerprint **{key.fingerprint}**" in texts
     assert key.secret.hex() not in texts
+
+
+def test_a_redcap_export_loads_through_a_shipped_mapping_picked_on_the_page(monkeypatch, tmp_path, mappings):
+    """REDCapR's longitudinal export (125 columns, names, phones) with PHQ-9 fields added: the shipped mapping reads it."""
+    shutil.copy(REPO / "data" / "mappings" / "redcap_longitudinal.toml", mappings)
+    frame = pd.read_csv(REDCAP / "longitudinal" / "data.csv", dtype=str, keep_default_na=False)
+    visits = frame["redcap_event_name"].isin(["visit_1_arm_1", "visit_2_arm_1"])
+    frame["phq9_date"] = ""
+    frame.loc[visits, "phq9_date"] = ["2026-01-07", "2026-01-10", "2026-01-08", "2026-01-11"]
+    frame["phq9_summary"] = ""
+    frame.loc[visits, "phq9_summary"] = ["20", "14", "17", "9"]
+    db = tmp_path / "c.duckdb"
+    app = _upload(monkeypatch, db, "data.csv", frame.to_csv(index=False).encode())
+    assert any("is not in layout A or B" in info.value for info in app.info)
+    app.selectbox(key="data_mapping_choice").select("redcap_longitudinal").run()
+    assert not app.exception
+    assert "Ready: 4 new rows" in _ready(app)
+    assert any("14 row(s) with no phq9_date left out" in c.value for c in app.caption)
+    app.button(key="data_confirm").click().run()
+    with store.opened(db, read_only=True) as con:
+        totals = con.execute("SELECT patient_id, total FROM assessments ORDER BY ALL").fetchall()
+    assert totals == [("100", 14), ("100", 20), ("220", 9), ("220", 17)]

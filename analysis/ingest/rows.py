@@ -64,7 +64,7 @@ def _score_block(
         if wrong.any():
             mask = np.zeros(n, dtype=bool)
             mask[where[wrong]] = True
-            # One reason per row of the table (flag picks the masked ones), filled in for the wrong rows.
+            # One reason per row of the table (flag picks the wrong ones by mask).
             reasons = np.full(n, "", dtype=object)
             reasons[where[wrong]] = [
                 f"does not equal the sum of the item answers ({s}); correct the total or the items."

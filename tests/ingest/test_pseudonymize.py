@@ -95,3 +95,37 @@ def test_patient_ids_are_replaced_too_and_quarantine_holds_only_pseudonyms():
     assert result.ok and result.rejected == 1
     assert con.execute("SELECT patient_id FROM sessions").fetchall() == [(key.pseudonym("Jane.Roe-1984"),)]
     assert not [cell for cell in every_cell(con) if "Jane" in cell]
+
+
+def test_the_issues_ehr_exports_get_in_from_the_command_line_as_a_new_user_tries(tmp_path: Path, monkeypatch):
+    """Client ID, MRN, Date of Service, 'Spravato 84mg', 03/14/2026 and a PHQ9/GAD7 score log: the first try
+    names the MRN and says what to do; dropping it loads both files and the summary names the date order."""
+    monkeypatch.delenv("OUTCOMES_KEY", raising=False)
+    visits = tmp_path / "visits.csv"
+    visits.write_bytes(
+        csv("""
+        Client ID,MRN,Date of Service,Service
+        C-2201,00784512,03/14/2026,Spravato 84mg
+        C-2201,00784512,03/17/2026,Spravato 84mg
+        C-2202,00784519,03/16/2026,Ketamine IM 0.5 mg/kg
+        C-2203,00790001,03/18/2026,IV infusion
+        C-2203,00790001,03/21/2026,ketamine troche 200 mg
+    """)
+    )
+    scores = tmp_path / "scores.csv"
+    scores.write_bytes(csv("Client ID,Date,PHQ9 Score,GAD7 Score\nC-2201,03/13/2026,19,14\nC-2202,03/15/2026,22,\n"))
+    db = tmp_path / "clinic.duckdb"
+
+    first = import_command("--db", db, visits, scores)
+    assert first.returncode == 2
+    assert "identifying column(s) MRN" in first.stderr and "--drop-columns MRN" in first.stderr
+
+    done = import_command("--db", db, visits, scores, "--drop-columns", "MRN")
+    assert done.returncode == 0, done.stderr
+    assert "Imported 7 rows: 7 added" in done.stdout
+    assert "visits.csv: Date of Service read as MM/DD/YYYY (told by dates such as 03/14/2026)." in done.stdout
+    with store.opened(db, read_only=True) as con:
+        modalities = con.execute("SELECT modality, count(*) FROM sessions GROUP BY ALL ORDER BY ALL").fetchall()
+        assert modalities == [("esketamine_nasal", 2), ("ketamine_im", 1), ("ketamine_iv", 1), ("ketamine_oral", 1)]
+        assert store.counts(con)["assessments"] == 3
+        assert not [cell for cell in every_cell(con) if "0078" in cell or "00790001" in cell]

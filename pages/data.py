@@ -555,6 +555,13 @@ for column, (label, key) in zip(
     with column:
         components.count_tile(label, counts[key])
 st.caption(f"Store: `{path}`")
+try:
+    clinic_key = load_key(path, create=False)
+    st.caption(
+        f"Pseudonym key: fingerprint **{clinic_key.fingerprint}** ({clinic_key.source}); the key is never shown."
+    )
+except PseudonymKeyError:
+    pass  # no key yet: one is made on the first import with pseudonyms
 if not state.has_data():
     st.info(
         "The store is empty. Import your clinic's exports below: start from a template on the **Templates and "

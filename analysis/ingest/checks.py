@@ -217,6 +217,9 @@ class Checker:
         the clinic's date_order setting decides. The import summary says which order was used.
         """
         if self.date_format:
+            if values.notna().any():
+                header = self.frame.attrs.get("headers", {}).get(name, name)
+                self.notes.append(f"{header} read as {self.date_format} (the mapping's date format).")
             return pd.to_datetime(values, format=self.date_format, errors="coerce"), (
                 f" in the mapping's date format {self.date_format}"
             )

@@ -10,6 +10,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_importer import TODAY, csv, held, only_problem, run
 
 from analysis import store
@@ -196,3 +198,30 @@ def test_a_wrong_total_among_right_ones_names_its_row(con):
     problem = only_problem(run(con, ("a.csv", rows.encode())))
     assert (problem.row, problem.column, problem.value) == (3, "total", "10")
     assert "does not equal the sum of the item answers (9)" in problem.reason
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    days=st.lists(st.dates(dt.date(2000, 1, 1), TODAY), min_size=1, max_size=8, unique=True),
+    written=st.sampled_from(["month", "day"]),
+    setting=st.sampled_from(["month", "day"]),
+    two_digit=st.booleans(),
+)
+def test_slashed_dates_read_back_as_written_whenever_the_column_can_tell(days, written, setting, two_digit):
+    """Any dates written MM/DD or DD/MM: read back exactly when some day is above 12, else as the setting says."""
+    year = "%y" if two_digit else "%Y"
+    pattern = f"%m/%d/{year}" if written == "month" else f"%d/%m/{year}"
+    rows = "patient_id,session_date,modality\n" + "".join(f"K-1,{d.strftime(pattern)},IV\n" for d in days)
+    con = store.connect_memory()
+    result = run(con, ("v.csv", rows.encode()), date_order=setting)
+    tells = any(d.day > 12 and d.day != d.month for d in days)
+    if tells or written == setting or all(d.day == d.month for d in days):
+        assert result.ok, [p.sentence() for p in result.problems]
+        assert session_dates(con) == sorted(days)
+    else:
+        # The column cannot tell and the setting is wrong: read the other way (or refused where impossible).
+        expected = sorted(d.replace(month=d.day, day=d.month) for d in days) if result.ok else []
+        assert session_dates(con) == expected
+    con.close()

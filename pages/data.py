@@ -155,7 +155,7 @@ def _mapping_choices(table, table_key: str) -> Mapping | None:
         return None
 
 
-def _mapping_step(tables, path: Path, key: ClinicKey | None) -> Mapping | None:
+def _mapping_step(tables, key: ClinicKey | None) -> Mapping | None:
     """An upload not in layout A or B: pick a saved mapping, or make one, preview it, save it by name."""
     st.markdown("**Column mapping**")
     names = ", ".join(t.label for t in tables)
@@ -281,7 +281,7 @@ def _import_section(con, path: Path) -> None:
     sources = tuple((upload.name, upload.getvalue()) for upload in uploads)
     key = _pseudonym_section(path)
     unmapped = [t for t in data_views.raw_tables(sources) if data_views.needs_mapping(t)]
-    mapping = _mapping_step(unmapped, path, key) if unmapped else None
+    mapping = _mapping_step(unmapped, key) if unmapped else None
     tables = data_views.read_previews(sources)
     mapped_labels = {t.label for t in unmapped}  # their identifying columns are the mapping step's business
     identifying = sorted({c for t in tables if t.label not in mapped_labels for c in t.identifying_columns})

@@ -252,16 +252,32 @@ def _matches_name(pattern: str, label: str) -> bool:
 
 
 def tables_for(mapping: Mapping, table: RawTable) -> list[TableMapping]:
-    """The [[table]] entries that read this table: by file-name pattern, else by their key headers."""
+    """The [[table]] entries that read this table: by file-name pattern, else by its headers.
+
+    By header, an entry fits when the export has the headers of its required columns; of those, the
+    ones that account for every column (mapped or dropped) read the table (a REDCap export may feed
+    several), else the one that maps the most of them (its leftover columns are then refused by name).
+    """
     columns = [str(c) for c in table.frame.columns]
-    chosen = []
-    for entry in mapping.tables:
-        if entry.match is not None:
-            if _matches_name(entry.match, table.label):
-                chosen.append(entry)
-        elif all(_present(h, columns) for h in entry.key_headers()):
-            chosen.append(entry)
-    return chosen
+    named = [e for e in mapping.tables if e.match is not None and _matches_name(e.match, table.label)]
+    fitting = [e for e in mapping.tables if e.match is None and all(_present(h, columns) for h in e.key_headers())]
+    whole = [e for e in fitting if _accounts_for(e, columns)]
+    if whole or not fitting:
+        return named + whole
+    best = max(fitting, key=lambda e: sum(_present(h, columns) is not None for h in e.columns))
+    return [*named, best]
+
+
+def _accounts_for(entry: TableMapping, columns: list[str]) -> bool:
+    """Every export column is mapped or dropped by the entry (or it drops all others)."""
+    if entry.drop_others:
+        return True
+    mapped = {_present(h, columns) for h in entry.columns}
+    return all(c in mapped or _dropped(c, entry.drop) for c in columns)
+
+
+def _dropped(column: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatch(column, p) or normalise_header(column) == normalise_header(p) for p in patterns)
 
 
 def apply_mapping(mapping: Mapping, table: RawTable, *, pseudonymize: bool = False) -> list[MappedTable]:
@@ -317,11 +333,7 @@ def _apply(entry: TableMapping, table: RawTable, name: str, pseudonymize: bool) 
             notes.append(
                 f"{skipped} row(s) with no {' or '.join(entry.skip_rows_without)} left out (they hold other forms)."
             )
-    dropped = {
-        c
-        for c in columns
-        if any(fnmatch.fnmatch(c, p) or normalise_header(c) == normalise_header(p) for p in entry.drop)
-    }
+    dropped = {c for c in columns if _dropped(c, entry.drop)}
     kept = [c for c in columns if c in renames or (c not in dropped and not entry.drop_others)]
     frame = frame[kept].rename(columns=renames)
     frame.attrs["headers"] = {column: header for header, column in renames.items()}

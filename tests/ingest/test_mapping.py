@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paths import EXTERNAL, REPO
 from test_import_cli import import_command
-from test_importer import csv, dump, held, only_problem, run, xlsx
+from test_importer import TODAY, csv, dump, held, only_problem, run, xlsx
 from test_pseudonymize import every_cell
 
-from analysis import store
+from analysis import ingest, store
+from analysis.demo.clinic import generate_clinic
 from analysis.ingest.mapping import Mapping, MappingError, load_mapping, parse_mapping, to_toml
 from analysis.ingest.pseudonyms import ClinicKey
 
@@ -397,3 +398,114 @@ def test_a_mapping_that_fits_no_file_says_which_columns_it_looks_for(con):
         and "sessions table: Client ID, Date of Service, Service" in p.reason
         for p in result.problems
     )
+
+
+DEMO_EHR_MAPPING = (
+    """
+name = "demo_ehr"
+
+[[table]]
+kind = "patients"
+[table.columns]
+"Client ID" = "patient_id"
+"Age Group" = "age_band"
+"Gender" = "sex"
+"Diagnosis" = "primary_condition"
+"Location" = "site"
+"Rendering Provider" = "clinician_id"
+[table.values.age_band]
+"65 and over" = "65+"
+
+[[table]]
+kind = "sessions"
+date_format = "%m/%d/%Y"
+[table.columns]
+"Client ID" = "patient_id"
+"Date of Service" = "session_date"
+"Service" = "modality"
+"Dose (mg)" = "dose_mg"
+"Location" = "site"
+"Rendering Provider" = "clinician_id"
+[table.values.modality]
+"KET INF" = "ketamine_iv"
+
+[[table]]
+kind = "assessments"
+date_format = "%m/%d/%Y"
+[table.columns]
+"Client ID" = "patient_id"
+"Date Completed" = "assessment_date"
+"Measure" = "instrument"
+"Score" = "total"
+"""
+    + "".join(f'"Q{k}" = "item_{k}"\n' for k in range(1, 10))
+    + """
+[table.values.instrument]
+"PHQ-9 Depression Screen" = "PHQ-9"
+"GAD-7 Anxiety" = "GAD-7"
+"""
+)
+SEX_WORDS = {"F": "Female", "M": "Male", "X": "Nonbinary", "U": "Unknown"}
+CONDITION_WORDS = {"MDD": "Major depressive disorder", "TRD": "Treatment resistant depression", "PTSD": "PTSD"}
+
+
+def patients_held(con) -> list[tuple]:
+    return con.execute(
+        "SELECT patient_id, age_band, sex, primary_condition, site, clinician_id FROM patients ORDER BY ALL"
+    ).fetchall()
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n_patients=st.integers(1, 6), pick=st.data())
+def test_demo_clinics_written_as_an_ehr_export_load_as_layout_a_does(seed, n_patients, pick):
+    """The demo generator's clinics (items, attributes, sites, doses) as three EHR exports plus one mapping."""
+    clinic = generate_clinic(n_patients=n_patients, seed=seed, end_date=dt.date(2026, 6, 1))
+    patients, sessions, assessments = clinic["patients"], clinic["sessions"], clinic["assessments"]
+
+    def us(day) -> str:
+        return pd.Timestamp(day).strftime("%m/%d/%Y")
+
+    demographics = pd.DataFrame(
+        {
+            "Client ID": patients["patient_id"],
+            "Age Group": patients["age_band"].replace({"65+": "65 and over"}),
+            "Gender": patients["sex"].map(SEX_WORDS),
+            "Diagnosis": patients["primary_condition"].map(lambda c: CONDITION_WORDS.get(c, c)),
+            "Location": patients["site"],
+            "Rendering Provider": patients["clinician_id"],
+        }
+    )
+    visits = pd.DataFrame(
+        {
+            "Client ID": sessions["patient_id"],
+            "Date of Service": sessions["session_date"].map(us),
+            "Service": [pick.draw(st.sampled_from(SERVICE_WORDS[m])) for m in sessions["modality"]],
+            "Dose (mg)": sessions["dose_mg"],
+            "Location": sessions["site"],
+            "Rendering Provider": sessions["clinician_id"],
+        }
+    )
+    scores = pd.DataFrame(
+        {
+            "Client ID": assessments["patient_id"],
+            "Date Completed": assessments["assessment_date"].map(us),
+            "Measure": assessments["instrument"].map(lambda code: MEASURES[code][0]),
+            **{f"Q{k}": assessments[f"item_{k}"] for k in range(1, 10)},
+            "Score": assessments["total"],
+        }
+    )
+    layout_a, ehr = store.connect_memory(), store.connect_memory()
+    result_a = ingest.import_tables(
+        layout_a, [("p.csv", patients), ("s.csv", sessions), ("a.csv", assessments)], today=TODAY
+    )
+    result_ehr = ingest.import_tables(
+        ehr,
+        [("demographics.csv", demographics), ("visits.csv", visits), ("scores.csv", scores)],
+        today=TODAY,
+        mapping=mapping(DEMO_EHR_MAPPING),
+    )
+    assert result_a.ok, [p.sentence() for p in result_a.problems[:3]]
+    assert result_ehr.ok, [p.sentence() for p in result_ehr.problems[:3]]
+    assert held(ehr) == held(layout_a)
+    assert patients_held(ehr) == patients_held(layout_a)
+    assert len(held(ehr)["assessments"]) == len(assessments)

@@ -27,9 +27,11 @@ Layout A: up to three tables, each a CSV file or a sheet of one .xlsx workbook; 
 each is told by its header:
   patients     patient_id[, age_band, sex, primary_condition, site, clinician_id]
   sessions     patient_id, session_date, modality[, dose_mg, site, clinician_id]
-  assessments  patient_id, assessment_date, instrument, item_1..item_9 and/or total
+  assessments  patient_id, assessment_date, instrument (PHQ-9, GAD-7, PCL-5), item_1..item_20
+               and/or total
 Layout B: a session log, one row per session with the scores taken before it:
-  patient_id, session_date, modality, phq9_total, gad7_total[, phq9_item_1..9, gad7_item_1..7,
+  patient_id, session_date, modality, phq9_total, gad7_total, pcl5_total[, phq9_item_1..9,
+  gad7_item_1..7, pcl5_item_1..20,
   dose_mg, site, clinician_id]
 Dates are YYYY-MM-DD (Excel date cells are fine), or MM/DD/YYYY or DD/MM/YYYY: the order is told
 by the column's own dates, else by date_order in settings.toml, and the summary says which.

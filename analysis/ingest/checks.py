@@ -11,7 +11,7 @@ import pandas as pd
 from analysis.ingest.cells import alias_keys, first_group, matches, replaced
 from analysis.ingest.headers import IDENTIFYING_VALUES, normalise_header
 from analysis.ingest.problems import empty_problems, shown_value
-from analysis.instruments.scoring import INSTRUMENTS
+from analysis.instruments import INSTRUMENTS
 from analysis.vocabulary import AGE_BANDS
 
 EARLIEST_DATE = pd.Timestamp("1990-01-01")
@@ -53,11 +53,12 @@ CONDITION_ALIASES = {
     "obsessive_compulsive_disorder": "OCD",
     "other": "other",
 }
+# 'PHQ-9', 'phq9', 'PHQ_9 total', 'GAD7 score', 'PCL-5' ... -> the instrument's code.
 INSTRUMENT_ALIASES = {
-    alias: code
-    for code in INSTRUMENTS
-    for stem in (code.lower().replace("-", ""), code.lower().replace("-", "_"))
-    for alias in (stem, f"{stem}_total", f"{stem}_score")
+    normalise_header(alias) + suffix: instrument.code
+    for instrument in INSTRUMENTS.values()
+    for alias in (instrument.code, *instrument.aliases)
+    for suffix in ("", "_total", "_score")
 }
 AGE_BAND_ALIASES = {normalise_header(band): band for band in AGE_BANDS} | {"65_plus": "65+", "65plus": "65+"}
 # Cell patterns, matched on whole (stripped) cells.
@@ -291,6 +292,25 @@ class Checker:
             valid = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers >= low) & (numbers <= high)
         self.flag_distinct(name, given & ~valid, f"is not a valid {what} (a whole number from {low} to {high}).")
         return np.where(valid, np.nan_to_num(numbers), -1).astype(np.int64)[codes]
+
+    def integers_in(self, name: str, low: np.ndarray, high: np.ndarray, what: np.ndarray) -> np.ndarray:
+        """Whole numbers within each row's own [low, high] (an instrument's item or total range); -1 marks a
+        blank or invalid cell. `what` names each row's value ('PHQ-9 total'), and the problem its range."""
+        if name not in self.frame.columns:
+            return np.full(self.n, -1, dtype=np.int64)
+        codes, numbers, given = self._numbers(name)
+        numbers, given = numbers[codes], given[codes]
+        with np.errstate(invalid="ignore"):
+            valid = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers >= low) & (numbers <= high)
+        bad = given & ~valid
+        if bad.any():
+            reasons = np.full(self.n, "", dtype=object)
+            reasons[bad] = [
+                f"is not a valid {word} (a whole number from {lo} to {hi})."
+                for word, lo, hi in zip(what[bad], low[bad], high[bad])
+            ]
+            self.flag(bad, name, self.frame[name], reasons)
+        return np.where(valid, np.nan_to_num(numbers), -1).astype(np.int64)
 
     def dose(self, name: str) -> np.ndarray:
         codes, numbers, given = self._numbers(name)

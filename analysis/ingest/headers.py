@@ -8,10 +8,9 @@ import pandas as pd
 
 from analysis.ingest.problems import Problem, Refusal
 from analysis.ingest.readers import RawTable
-from analysis.instruments import INSTRUMENTS
+from analysis.instruments import INSTRUMENTS, ITEM_COLUMNS
 from analysis.vocabulary import PATIENT_COLUMNS, SESSION_COLUMNS
 
-ITEM_COLUMNS = tuple(f"item_{k}" for k in range(1, 10))
 ASSESSMENT_COLUMNS = ("patient_id", "assessment_date", "instrument") + ITEM_COLUMNS + ("total",)
 LOG_SCORE_COLUMNS = tuple(
     column
@@ -94,10 +93,19 @@ _ALIASES = {
 }
 _ALIAS_TO_CANONICAL = {alias: canonical for canonical, aliases in _ALIASES.items() for alias in aliases}
 
-_INSTRUMENT_PREFIX = r"(?P<instrument>phq_?9|gad_?7)"
+# Session-log prefixes from the records: phq9 -> phq_?9, so phq9_total and phq_9_total both read.
+_INSTRUMENT_PREFIX = (
+    "(?P<instrument>"
+    + "|".join(
+        re.sub(r"(?<=[a-z])(?=\d)", "_?", instrument.log_prefix)
+        for instrument in INSTRUMENTS.values()
+        if instrument.log_prefix
+    )
+    + ")"
+)
 _LOG_TOTAL = re.compile(rf"^{_INSTRUMENT_PREFIX}(_?(total|score|sum|summary|total_score))?$")
-_LOG_ITEM = re.compile(rf"^{_INSTRUMENT_PREFIX}_?(item|q|question)?_?(?P<number>[1-9])$")
-_ITEM = re.compile(r"^(item|q|question)_?(?P<number>[1-9])$")
+_LOG_ITEM = re.compile(rf"^{_INSTRUMENT_PREFIX}_?(item|q|question)?_?(?P<number>[1-9]\d?)$")
+_ITEM = re.compile(r"^(item|q|question)_?(?P<number>[1-9]\d?)$")
 
 # Headers that identify a person. Matched on the normalised header (lower case, '_' joins words).
 _IDENTIFYING_HEADER = re.compile(

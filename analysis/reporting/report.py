@@ -13,7 +13,6 @@ import pandas as pd
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.stats import t_interval, wilson_interval
 from analysis.engine.timeline import TRAJECTORY_TIMEPOINTS, Timeline
-from analysis.instruments import INSTRUMENTS
 from analysis.reporting.suppression import suppress_report
 
 SUPPRESSED = "<11"
@@ -184,7 +183,7 @@ def quarterly_report(
         "boosters_delivered": int(len(boosters)),
         "median_booster_interval_days": float(intervals.median()) if len(intervals) else None,
         "item9_positive_baseline": int((phq9["baseline_item9"].fillna(0).astype(float) >= 1).sum()),
-        "instruments": {code: instrument_summary(started, code) for code in INSTRUMENTS},
+        "instruments": {code: instrument_summary(started, code) for code in timeline.instruments},
         "cohort": (filters or CohortFilter()).describe(),
         "data_last_date": None if timeline.data_last_date is None else str(timeline.data_last_date)[:10],
         "settings": timeline.settings.as_dict(),

@@ -43,7 +43,6 @@ from analysis.ingest.problems import Refusal, problems_from
 from analysis.ingest.pseudonyms import ClinicKey
 from analysis.ingest.readers import RawTable, ReadError, read_table_bytes
 from analysis.ingest.rows import validate_table
-from analysis.instruments import INSTRUMENTS
 from analysis.settings import REPO_ROOT
 
 PREVIEW_ROWS = 20
@@ -301,7 +300,7 @@ def assessment_completion(timeline: Timeline, filters: CohortFilter | None = Non
     sessions = sessions.loc[sessions["session_number"] <= sessions["course_id"].map(lengths)]
     scored = _pre_session_scores(sub).assign(with_score=True)
     rows = []
-    for instrument in INSTRUMENTS:
+    for instrument in timeline.instruments:
         flags = sessions.merge(
             scored.loc[scored["instrument"] == instrument, ["course_id", "session_number", "with_score"]],
             on=["course_id", "session_number"],
@@ -336,7 +335,7 @@ def courses_without_baseline(timeline: Timeline, filters: CohortFilter | None = 
     """Per instrument: courses, courses with no baseline score, and the percent."""
     sub = cohort(timeline, filters)
     rows = []
-    for instrument in INSTRUMENTS:
+    for instrument in timeline.instruments:
         outcomes = sub.course_outcomes.loc[sub.course_outcomes["instrument"] == instrument]
         n = int(len(outcomes))
         missing = int((~outcomes["has_baseline"].astype(bool)).sum())
@@ -354,7 +353,10 @@ def courses_without_baseline(timeline: Timeline, filters: CohortFilter | None = 
 def courses_missing_baseline_list(timeline: Timeline, filters: CohortFilter | None = None) -> pd.DataFrame:
     """The courses with no PHQ-9 or no GAD-7 baseline, to chase up."""
     sub = cohort(timeline, filters)
-    missing = sub.course_outcomes.loc[~sub.course_outcomes["has_baseline"].astype(bool), ["course_id", "instrument"]]
+    recorded = sub.course_outcomes["instrument"].isin(timeline.instruments)
+    missing = sub.course_outcomes.loc[
+        recorded & ~sub.course_outcomes["has_baseline"].astype(bool), ["course_id", "instrument"]
+    ]
     listed = (
         missing.groupby("course_id")["instrument"].agg(lambda codes: ", ".join(sorted(codes))).rename("no_baseline_for")
     )

@@ -32,6 +32,8 @@ class Settings:
     # (instrument code, its outcome rules): the records' defaults unless settings.toml overrides them.
     instrument_rules: tuple[tuple[str, OutcomeRules], ...] = tuple((i.code, i.rules) for i in CATALOG)
     suppression_max: int = 10
+    # Dates written 03/04/2026 whose column cannot tell the order: "month" (MM/DD) or "day" (DD/MM) first.
+    date_order: str = "month"
     source: str = field(default="OUTCOMES.md defaults", compare=False)
 
     def induction_length_for(self, modality: str) -> int:
@@ -66,7 +68,9 @@ _SECTIONS = {
     "courses": ("course_gap_days", "in_progress_days"),
     "windows": ("baseline_window_days", "end_of_induction_window_days", "pre_booster_window_days"),
     "reporting": ("suppression_max",),
+    "import": ("date_order",),
 }
+DATE_ORDERS = ("month", "day")
 # Per instrument, under [instruments."PHQ-9"]: a response rule is a fraction of baseline or a drop in points.
 _RULE_KEYS = ("eligibility_min", "response_fraction", "response_drop", "remission_max", "reliable_change")
 # Before per-instrument rules, [outcomes] held one set of values for PHQ-9 and GAD-7 and [reliable_change]
@@ -157,6 +161,13 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         for key, value in data.get(section, {}).items():
             if key not in keys or key not in known:
                 raise SettingsError(f"{settings_path}: [{section}] has no setting called {key!r}.")
+            if key == "date_order":
+                if value not in DATE_ORDERS:
+                    raise SettingsError(
+                        f'{settings_path}: [import] date_order must be "month" or "day", found {value!r}.'
+                    )
+                values[key] = value
+                continue
             values[key] = _number(settings_path, key, value)
     lengths = dict(defaults.induction_length)
     for modality, value in data.get("induction_length", {}).items():

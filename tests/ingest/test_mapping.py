@@ -317,8 +317,13 @@ date_format = "%m/%d/%Y"
 [table.values.instrument]
 "PHQ-9 Depression Screen" = "PHQ-9"
 "GAD-7 Anxiety" = "GAD-7"
+"PCL-5 PTSD Checklist" = "PCL-5"
 """
-MEASURES = {"PHQ-9": ("PHQ-9 Depression Screen", 27), "GAD-7": ("GAD-7 Anxiety", 21)}
+MEASURES = {
+    "PHQ-9": ("PHQ-9 Depression Screen", 27),
+    "GAD-7": ("GAD-7 Anxiety", 21),
+    "PCL-5": ("PCL-5 PTSD Checklist", 80),
+}
 
 clinics = st.lists(
     st.tuples(
@@ -438,11 +443,12 @@ date_format = "%m/%d/%Y"
 "Measure" = "instrument"
 "Score" = "total"
 """
-    + "".join(f'"Q{k}" = "item_{k}"\n' for k in range(1, 10))
+    + "".join(f'"Q{k}" = "item_{k}"\n' for k in range(1, 21))
     + """
 [table.values.instrument]
 "PHQ-9 Depression Screen" = "PHQ-9"
 "GAD-7 Anxiety" = "GAD-7"
+"PCL-5 PTSD Checklist" = "PCL-5"
 """
 )
 SEX_WORDS = {"F": "Female", "M": "Male", "X": "Nonbinary", "U": "Unknown"}
@@ -490,7 +496,7 @@ def test_demo_clinics_written_as_an_ehr_export_load_as_layout_a_does(seed, n_pat
             "Client ID": assessments["patient_id"],
             "Date Completed": assessments["assessment_date"].map(us),
             "Measure": assessments["instrument"].map(lambda code: MEASURES[code][0]),
-            **{f"Q{k}": assessments[f"item_{k}"] for k in range(1, 10)},
+            **{f"Q{k}": assessments[f"item_{k}"] for k in range(1, 21)},  # the demo's PTSD patients have PCL-5s
             "Score": assessments["total"],
         }
     )

@@ -34,6 +34,8 @@ class Settings:
     suppression_max: int = 10
     # Printed on the title page of the PDF and at the top of the HTML report.
     clinic_name: str = ""
+    # Dates written 03/04/2026 whose column cannot tell the order: "month" (MM/DD) or "day" (DD/MM) first.
+    date_order: str = "month"
     source: str = field(default="OUTCOMES.md defaults", compare=False)
 
     def induction_length_for(self, modality: str) -> int:
@@ -68,7 +70,9 @@ _SECTIONS = {
     "courses": ("course_gap_days", "in_progress_days"),
     "windows": ("baseline_window_days", "end_of_induction_window_days", "pre_booster_window_days"),
     "reporting": ("suppression_max", "clinic_name"),
+    "import": ("date_order",),
 }
+DATE_ORDERS = ("month", "day")
 # Per instrument, under [instruments."PHQ-9"]: a response rule is a fraction of baseline or a drop in points.
 _RULE_KEYS = ("eligibility_min", "response_fraction", "response_drop", "remission_max", "reliable_change")
 # Before per-instrument rules, [outcomes] held one set of values for PHQ-9 and GAD-7 and [reliable_change]
@@ -163,6 +167,13 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
                 if not isinstance(value, str) or len(value.strip()) > 120:
                     raise SettingsError(f"{settings_path}: clinic_name must be text of at most 120 characters.")
                 values[key] = value.strip()
+                continue
+            if key == "date_order":
+                if value not in DATE_ORDERS:
+                    raise SettingsError(
+                        f'{settings_path}: [import] date_order must be "month" or "day", found {value!r}.'
+                    )
+                values[key] = value
                 continue
             values[key] = _number(settings_path, key, value)
     lengths = dict(defaults.induction_length)

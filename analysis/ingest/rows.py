@@ -15,8 +15,8 @@ from analysis.instruments import INSTRUMENTS, MAX_ITEMS, score_items
 from analysis.vocabulary import AGE_BANDS
 
 MODALITY_REASON = (
-    "is not a known modality; use ketamine_im, ketamine_iv, ketamine_oral or esketamine_nasal "
-    "(IM, IV, oral/SL/troche, Spravato)."
+    "is not a known modality, or does not say how the ketamine was given; use ketamine_im, ketamine_iv, "
+    "ketamine_oral or esketamine_nasal (IM, IV, oral/SL/troche, Spravato; a dose may follow, as in 'Spravato 84mg')."
 )
 
 
@@ -69,13 +69,12 @@ def _score_block(
         if wrong.any():
             mask = np.zeros(n, dtype=bool)
             mask[where[wrong]] = True
-            reasons = np.array(
-                [
-                    f"does not equal the sum of the item answers ({s}); correct the total or the items."
-                    for s in sums[wrong]
-                ],
-                dtype=object,
-            )  # only the wrong rows
+            # One reason per row of the table (flag picks the wrong ones by mask).
+            reasons = np.full(n, "", dtype=object)
+            reasons[where[wrong]] = [
+                f"does not equal the sum of the item answers ({s}); correct the total or the items."
+                for s in sums[wrong]
+            ]
             check.flag(mask, total_column, check.frame[total_column], reasons)
     written = check.given(total_column)
     for column in item_columns:
@@ -89,8 +88,17 @@ def _score_block(
     return result
 
 
-def validate_table(kind: str, label: str, frame: pd.DataFrame, today: dt.date) -> dict[str, pd.DataFrame]:
-    check = Checker(label, frame, today)
+def validate_table(
+    kind: str,
+    label: str,
+    frame: pd.DataFrame,
+    today: dt.date,
+    *,
+    date_order: str = "month",
+    date_format: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The table's rows as store rows per kind, plus "problems"; check.notes say how dates were read."""
+    check = Checker(label, frame, today, date_order=date_order, date_format=date_format)
     check.identifying_values()
     identifying = check.problems()
     if len(identifying):
@@ -184,4 +192,5 @@ def validate_table(kind: str, label: str, frame: pd.DataFrame, today: dt.date) -
         )
 
     out["problems"] = check.problems()
+    out["notes"] = pd.DataFrame({"note": check.notes}, dtype=object)
     return out

@@ -378,7 +378,7 @@ def test_iso_dates_with_or_without_a_time_are_the_day(con):
 
 
 DATE_PROBLEMS = {
-    "01/05/2026": "not a date written YYYY-MM-DD",
+    "02/30/2026": "not a real calendar date when read as MM/DD/YYYY",
     "5 Jan 2026": "not a date written YYYY-MM-DD",
     "45662": "not a date written YYYY-MM-DD",
     "2026-02-30": "not a real calendar date",

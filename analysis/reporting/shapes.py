@@ -58,6 +58,9 @@ class InstrumentBlock(TypedDict):
     baseline_carried_forward_n: Count
     left_out: LeftOut
     trajectory: list[TrajectoryPoint]
+    # §5a: n, early, late, unsustained, non_responder, no_response_by_t2_n, later_response_n (Counts),
+    # later_response_rate and later_response_ci
+    trajectory_classes: dict
 
 
 class Report(TypedDict):
@@ -72,7 +75,11 @@ class Report(TypedDict):
     boosters_delivered: Count
     median_booster_interval_days: float | None
     item9_positive_baseline: Count
+    item9_unknown_baseline: Count
     instruments: dict[str, InstrumentBlock]  # one block per instrument the store records
     cohort: str
     data_last_date: str | None
     settings: dict
+    # §5b: index_n and, per measure (remission_12m, response_12m, remission_6m), n, the numerator,
+    # rate, ci, not_yet and no_score_n
+    long_term: dict

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from analysis import charts
+from analysis.reporting import export as report_export
 from analysis.reporting.report import instrument_summary, trajectory
 from analysis.views import common as common_views
 from analysis.views import induction as induction_views
@@ -57,8 +58,9 @@ if components.require_courses(timeline, filters):
         st.caption(
             f"Intention to treat counts {summary['itt']['n']} eligible courses, "
             f"{summary['baseline_carried_forward_n']} of them with no score after baseline (counted as no "
-            f"change); completers are the {summary['completers']['n']} that finished induction with an "
-            f"end-of-induction score. Left out: {left_out['no_baseline']} without a baseline, "
+            "change). "
+            + report_export.completers_note(summary, instrument, timeline.settings.end_of_induction_window_days)
+            + f" Left out: {left_out['no_baseline']} without a baseline, "
             f"{left_out['baseline_below_threshold']} with a baseline below "
             f"{timeline.settings.eligibility_min}, {left_out['in_progress']} in progress."
         )

@@ -154,7 +154,11 @@ def _caseload_section(everyone, as_of) -> None:
     with tiles[0]:
         components.count_tile("Patients", summary["patients"])
     with tiles[1]:
-        components.count_tile("Item 9 positive at last PHQ-9", summary["item9_positive"])
+        components.count_tile(
+            "Item 9 positive at last PHQ-9",
+            summary["item9_positive"],
+            caption=caseload_views.item9_unknown_caption(summary),
+        )
     with tiles[2]:
         components.count_tile(
             "Booster due",

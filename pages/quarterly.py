@@ -120,6 +120,9 @@ else:
                         numbers[f"{measure}_rate"],
                         numbers[f"{measure}_ci"],
                     )
+            note = report_export.completers_note(summary, code, timeline.settings.end_of_induction_window_days)
+            if note:
+                st.caption(note)
         st.markdown("**Response and remission, every group**")
         st.dataframe(quarterly_views.outcome_table(shown), hide_index=True)
         st.markdown("**Baseline, who was left out, and mean scores (intention to treat)**")

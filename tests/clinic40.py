@@ -92,7 +92,9 @@ def session_log(*, corrected: bool = False) -> bytes:
             if bad and not corrected:
                 row_site = bad[1] if bad[0] == "Location" else site
                 row_score = bad[1] if bad[0] == "PHQ-9 Total" else row_score
-            lines.append(f"{course['patient']},{date.isoformat()},{course['treatment']},{row_site},{clinician},{row_score}")
+            lines.append(
+                f"{course['patient']},{date.isoformat()},{course['treatment']},{row_site},{clinician},{row_score}"
+            )
         if course["patient"] in COMPLETERS:
             follow_up = course["dates"][-1] + dt.timedelta(days=7)
             score = max(course["baseline"] - course["fall"] * len(course["dates"]), 0)
@@ -112,9 +114,7 @@ def write_exports(folder: Path) -> tuple[Path, Path]:
 def build(path: Path, *, corrected: bool = True) -> Path:
     """The store after the first import with --skip-invalid and, unless told not to, the corrected re-import."""
     with store.opened(path) as con:
-        result = ingest.import_bytes(
-            con, [("session_log_2026Q1.csv", session_log())], skip_invalid=True, today=TODAY
-        )
+        result = ingest.import_bytes(con, [("session_log_2026Q1.csv", session_log())], skip_invalid=True, today=TODAY)
         assert result.ok and result.rejected == 2, [p.sentence() for p in result.problems]
         if corrected:
             again = ingest.import_bytes(

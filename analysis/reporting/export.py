@@ -22,6 +22,23 @@ SUPPRESSION_NOTE = "Counts of 1-10 are shown as <11 and rates or means built on 
 GROUP_NAMES = {"itt": "Intention to treat", "completers": "Completers"}
 
 
+def completers_note(summary: dict, instrument: str, window_days: int) -> str:
+    """Beside the completers' n: how many finished induction with no end-of-induction score, and what would count.
+
+    Empty when the instrument has neither completers nor such courses (nothing to explain)."""
+    missing = summary.get("completed_without_end_score")
+    n = summary["completers"]["n"]
+    if n == 0 and missing in (None, 0):
+        return ""
+    sentence = f"Completers (n={n}) are eligible courses that finished induction and have an end-of-induction score."
+    if missing not in (None, 0):
+        sentence += (
+            f" {missing} more finished induction without one: a {instrument} dated within {window_days} days "
+            "after the last induction session would count them."
+        )
+    return sentence
+
+
 def to_json(report: dict) -> str:
     return json.dumps(report, indent=2, default=str) + "\n"
 
@@ -49,6 +66,12 @@ def tidy_table(report: dict) -> pd.DataFrame:
     add("Courses", None, "Induction completed", report["induction_completed"])
     add("Courses", None, "Induction in progress", report["in_progress"])
     add("Courses", None, "Courses with PHQ-9 item 9 >= 1 at baseline", report["item9_positive_baseline"])
+    add(
+        "Courses",
+        None,
+        "Courses with PHQ-9 item 9 unknown at baseline (total only or item 9 blank)",
+        report["item9_unknown_baseline"],
+    )
     add("Boosters", None, "Boosters delivered in the period", report["boosters_delivered"])
     add("Boosters", None, "Median booster interval (days)", report["median_booster_interval_days"])
     for code, summary in report["instruments"].items():
@@ -65,6 +88,12 @@ def tidy_table(report: dict) -> pd.DataFrame:
             add(name, code, "Remitters", numbers["remission_n"], denominator=numbers["n"])
             add(name, code, "Remission rate", numbers["remission_rate"], numbers["remission_ci"], numbers["n"])
         itt_n = summary["itt"]["n"]
+        add(
+            "Completers",
+            code,
+            "Finished induction without an end-of-induction score",
+            summary["completed_without_end_score"],
+        )
         add("Intention to treat", code, "Reliable improvement", summary["reliable_improvement_n"], denominator=itt_n)
         add(
             "Intention to treat", code, "Reliable deterioration", summary["reliable_deterioration_n"], denominator=itt_n
@@ -96,7 +125,8 @@ def tidy_table(report: dict) -> pd.DataFrame:
         for point in summary["trajectory"]:
             label = "Baseline" if point["t"] == 0 else f"After {point['t']} session{'s' if point['t'] > 1 else ''}"
             add("Trajectory", code, f"Mean score: {label}", point["mean"], point["ci"], point["n"])
-    return pd.DataFrame(rows)
+    # object, not float: a column mixing counts and rates would otherwise write every count as 5.0.
+    return pd.DataFrame(rows, dtype=object)
 
 
 def settings_table(report: dict) -> pd.DataFrame:
@@ -195,6 +225,7 @@ def to_html(report: dict, history: list[dict] | None = None) -> str:
         for r in settings_table(report).itertuples()
     )
     median = report["median_booster_interval_days"]
+    window = report["settings"]["end_of_induction_window_days"]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Outcomes report {html.escape(report["quarter"])}</title>
@@ -221,6 +252,7 @@ th, td {{ border: 1px solid #d5d9e0; padding: .3rem .5rem; text-align: left; }} 
 <div class="tile">Boosters delivered<b>{_format(report["boosters_delivered"])}</b></div>
 <div class="tile">Median booster interval<b>{"—" if median is None else f"{median:.0f} days"}</b></div>
 <div class="tile">Item 9 positive at baseline<b>{_format(report["item9_positive_baseline"])}</b></div>
+<div class="tile">Item 9 unknown at baseline (total only)<b>{_format(report["item9_unknown_baseline"])}</b></div>
 </div>
 <h2>Response and remission</h2>
 <p>Response: score at endpoint at most half of baseline. Remission: score 4 or less. Only courses with a
@@ -229,6 +261,7 @@ baseline of {report["settings"]["eligibility_min"]} or more count. Intention to 
 end-of-induction score. 95% Wilson intervals in brackets.</p>
 <table><tr><th>Instrument</th><th>Group</th><th>Courses</th><th>Responders</th><th>Response rate</th><th>Remitters</th><th>Remission rate</th></tr>
 {"".join(rows)}</table>
+{"".join(f"<p>{html.escape(code)}: {html.escape(completers_note(s, code, window))}</p>" for code, s in report["instruments"].items() if completers_note(s, code, window))}
 <h2>Scores (intention to treat)</h2>
 <table><tr><th>Instrument</th><th>With baseline</th><th>Eligible</th><th>Mean baseline</th><th>Mean endpoint</th><th>Mean change (95% CI)</th><th>Reliable improvement</th></tr>
 {"".join(means)}</table>
@@ -290,7 +323,11 @@ def run_cli(args) -> int:
         age_bands=tuple(args.age_band),
         sexes=tuple(args.sex),
     )
-    output = render(timeline, quarter, args.format, suppress=not args.no_suppress, filters=filters)
+    try:
+        output = render(timeline, quarter, args.format, suppress=not args.no_suppress, filters=filters)
+    except ReportError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
     if args.out:
         out = Path(args.out)
         try:

@@ -58,6 +58,19 @@ def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def refuse_future(quarter: str, data_last_date) -> None:
+    """A quarter that starts after the data's last date has no courses yet: a report of zeros would mislead."""
+    if quarter == "all" or data_last_date is None or pd.isna(data_last_date):
+        return
+    last = pd.Timestamp(data_last_date).date()
+    if quarter_bounds(quarter)[0] > last:
+        latest = f"{last.year}Q{(last.month - 1) // 3 + 1}"
+        raise ReportError(
+            f"{quarter} starts after the data's last date ({last:%d %b %Y}); pick {latest} or an earlier quarter, "
+            "or import newer data first."
+        )
+
+
 def _number(value) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
@@ -119,11 +132,14 @@ def instrument_summary(timeline: Timeline, instrument: str, filters: CohortFilte
     endpoint_low, endpoint_high = t_interval(itt["itt_endpoint"].astype(float))
     improvement = _proportion(int(itt["reliable_improvement"].sum()), len(itt))
     eligible = rows["eligible"].astype(bool)
+    finished = rows["course_id"].isin(sub.courses.loc[sub.courses["completed_induction"].astype(bool), "course_id"])
     return {
         "baseline_n": int(rows["has_baseline"].sum()),
         "eligible_n": int(eligible.sum()),
         "itt": _group_summary(itt, "itt_response", "itt_remission"),
         "completers": _group_summary(completers, "completer_response", "completer_remission"),
+        # Why the completers are few: eligible courses that finished induction but have no score after it.
+        "completed_without_end_score": int((eligible & finished.to_numpy() & rows["end_of_induction"].isna()).sum()),
         "reliable_improvement_n": improvement["n"],
         "reliable_improvement_rate": improvement["rate"],
         "reliable_improvement_ci": improvement["ci"],
@@ -169,6 +185,7 @@ def quarterly_report(
 ) -> dict[str, Any]:
     """The OUTCOMES.md §6 report as the §7 JSON object (plus documented extra keys)."""
     quarter = parse_quarter(quarter)
+    refuse_future(quarter, timeline.data_last_date)
     started = courses_in_quarter(timeline, quarter, filters)
     courses = started.courses
     boosters = boosters_in_period(timeline, filters, quarter)
@@ -184,6 +201,7 @@ def quarterly_report(
         "boosters_delivered": int(len(boosters)),
         "median_booster_interval_days": float(intervals.median()) if len(intervals) else None,
         "item9_positive_baseline": int((phq9["baseline_item9"].fillna(0).astype(float) >= 1).sum()),
+        "item9_unknown_baseline": int((phq9["has_baseline"].astype(bool) & phq9["baseline_item9"].isna()).sum()),
         "instruments": {code: instrument_summary(started, code) for code in INSTRUMENTS},
         "cohort": (filters or CohortFilter()).describe(),
         "data_last_date": None if timeline.data_last_date is None else str(timeline.data_last_date)[:10],

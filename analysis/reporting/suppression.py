@@ -29,8 +29,10 @@ def suppress_report(report: dict, limit: int = 10) -> dict:
         "in_progress",
         "boosters_delivered",
         "item9_positive_baseline",
+        "item9_unknown_baseline",
     ):
-        out[key] = count(report[key])
+        if key in report:
+            out[key] = count(report[key])
     for code, summary in report["instruments"].items():
         target = out["instruments"][code]
         for group in ("itt", "completers"):
@@ -56,8 +58,10 @@ def suppress_report(report: dict, limit: int = 10) -> dict:
             "reliable_improvement_n",
             "reliable_deterioration_n",
             "baseline_carried_forward_n",
+            "completed_without_end_score",
         ):
-            target[key] = count(summary[key])
+            if key in summary:
+                target[key] = count(summary[key])
         target["left_out"] = {reason: count(n) for reason, n in summary["left_out"].items()}
         for point in target["trajectory"]:
             if _small(point["n"], limit):

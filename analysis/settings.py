@@ -32,6 +32,8 @@ class Settings:
     loss_of_response_min: int = 10
     reliable_change: tuple[tuple[str, int], ...] = (("PHQ-9", 6), ("GAD-7", 4))
     suppression_max: int = 10
+    # Chart points built on fewer than this many courses are drawn hollow and not joined to the line.
+    min_n_shown: int = 5
     source: str = field(default="OUTCOMES.md defaults", compare=False)
 
     def induction_length_for(self, modality: str) -> int:
@@ -45,7 +47,8 @@ class Settings:
         import hashlib
         import json
 
-        values = {k: v for k, v in self.as_dict().items() if k != "source"}
+        # min_n_shown changes how charts draw, not what is computed: the stored outcomes stay valid.
+        values = {k: v for k, v in self.as_dict().items() if k not in ("source", "min_n_shown")}
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
     def as_dict(self) -> dict:
@@ -60,7 +63,7 @@ _SECTIONS = {
     "courses": ("course_gap_days", "in_progress_days"),
     "windows": ("baseline_window_days", "end_of_induction_window_days", "pre_booster_window_days"),
     "outcomes": ("eligibility_min", "response_fraction", "remission_max", "loss_of_response_min"),
-    "reporting": ("suppression_max",),
+    "reporting": ("suppression_max", "min_n_shown"),
 }
 
 

@@ -37,16 +37,20 @@ if components.require_courses(timeline, filters):
 
     scores = components.cached(induction_views.trajectory_by_group, timeline, instrument, filters, split)
     st.plotly_chart(
-        components.figure(charts.trajectory_by_group, scores, instrument, split_words), key="induction_trajectory_chart"
+        components.figure(charts.trajectory_by_group, scores, instrument, split_words, timeline.settings.min_n_shown),
+        key="induction_trajectory_chart",
     )
     st.caption(
         "A course counts at a point only while it is still in its induction series, so the last points "
-        "come only from courses with a longer series (esketamine) — read their n."
+        "come only from courses with a longer series (esketamine) — read their n. A mean from fewer than "
+        f"{timeline.settings.min_n_shown} courses is drawn hollow and faded, with its n, and is not joined to "
+        "the line; a gap means no course was measured there."
     )
 
     by_session = components.cached(induction_views.response_by_session, timeline, instrument, filters)
     st.plotly_chart(
-        components.figure(charts.response_by_session, by_session, instrument), key="induction_by_session_chart"
+        components.figure(charts.response_by_session, by_session, instrument, timeline.settings.min_n_shown),
+        key="induction_by_session_chart",
     )
 
     summary = components.cached(instrument_summary, timeline, instrument, filters)
@@ -76,7 +80,8 @@ if components.require_courses(timeline, filters):
         lines = components.cached(induction_views.individual_trajectories, timeline, instrument, filters)
         mean = components.cached(trajectory, timeline, instrument, filters)
         st.plotly_chart(
-            components.figure(charts.individual_trajectories, lines, instrument, mean), key="induction_individual_chart"
+            components.figure(charts.individual_trajectories, lines, instrument, mean, timeline.settings.min_n_shown),
+            key="induction_individual_chart",
         )
     else:
         components.empty_state(

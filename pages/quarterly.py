@@ -145,7 +145,8 @@ else:
             st.plotly_chart(charts.report_rates_by_quarter(history + [shown], "PHQ-9"), key="quarterly_history_chart")
             st.caption(
                 "A quarter whose rate is withheld for small numbers, or that has no courses, has no point on "
-                "the chart; the table above says which."
+                "the chart and no line is drawn across it; the table above says which. A rate from fewer than "
+                f"{timeline.settings.min_n_shown} courses is a hollow, faded point with its n."
             )
 
 components.definitions_expander(

@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     reporting = commands.add_parser(
         "report",
         help="the quarterly outcomes report",
-        description="The quarterly cohort report (OUTCOMES.md §6-7). Small counts (1-10) are suppressed "
+        description="The quarterly cohort report (docs/DEFINITIONS.md). Small counts (1-10) are suppressed "
         "unless --no-suppress is given for internal use.",
         epilog="Examples:\n  python -m analysis report --quarter 2026Q1 --format html --out q1.html\n"
         "  python -m analysis report --quarter all --format json --no-suppress",

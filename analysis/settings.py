@@ -1,4 +1,4 @@
-"""Clinic settings (settings.toml) with the OUTCOMES.md defaults; every report states them."""
+"""Clinic settings (settings.toml) with the docs/DEFINITIONS.md defaults; every report states them."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class Settings:
     suppression_max: int = 10
     # Chart points built on fewer than this many courses are drawn hollow and not joined to the line.
     min_n_shown: int = 5
-    source: str = field(default="OUTCOMES.md defaults", compare=False)
+    source: str = field(default="built-in defaults (docs/DEFINITIONS.md)", compare=False)
 
     def induction_length_for(self, modality: str) -> int:
         return dict(self.induction_length)[modality]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Treatment modalities (OUTCOMES.md §2), in the order every picker and legend lists them.
+# Treatment modalities (docs/DEFINITIONS.md), in the order every picker and legend lists them.
 MODALITIES: tuple[str, ...] = ("ketamine_im", "ketamine_iv", "ketamine_oral", "esketamine_nasal")
 MODALITY_LABELS: dict[str, str] = {
     "ketamine_im": "Ketamine IM",

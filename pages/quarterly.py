@@ -1,4 +1,4 @@
-"""Quarterly report: the OUTCOMES.md §6 report for one quarter beside the four before it, and its downloads."""
+"""Quarterly report: the docs/DEFINITIONS.md report for one quarter beside the four before it, and its downloads."""
 
 import streamlit as st
 

@@ -1,4 +1,4 @@
-"""Durability (OUTCOMES.md §5): days from session L to loss of response, or censoring, per responder."""
+"""Durability (docs/DEFINITIONS.md): days from session L to loss of response, or censoring, per responder."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def durability(timeline: Timeline, instrument: str = "PHQ-9", filters: CohortFil
 
     Responders are completers who responded. Loss of response is the first assessment after the
     end-of-induction score with a total >= loss_of_response_min and above the response fraction of
-    baseline (OUTCOMES.md §5).
+    baseline (docs/DEFINITIONS.md).
     """
     settings = timeline.settings
     sub = cohort(timeline, filters)

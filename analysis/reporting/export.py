@@ -143,7 +143,7 @@ def _notes(report: dict) -> list[str]:
     return [
         INTERNAL_USE_NOTE if not report["suppressed"] else SUPPRESSION_NOTE,
         f"Quarter: {report['quarter']} (courses by the date of their first session). Cohort: {report['cohort']}.",
-        f"Data up to {report['data_last_date']}. Definitions: docs/DEFINITIONS.md (OUTCOMES.md).",
+        f"Data up to {report['data_last_date']}. Definitions: docs/DEFINITIONS.md.",
     ]
 
 

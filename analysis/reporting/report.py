@@ -1,4 +1,4 @@
-"""The quarterly cohort report (OUTCOMES.md §6-7) and the summaries every page shows."""
+"""The quarterly cohort report (docs/DEFINITIONS.md) and the summaries every page shows."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def _group_summary(rows: pd.DataFrame, response: str, remission: str) -> dict:
 
 
 def trajectory(timeline: Timeline, instrument: str, filters: CohortFilter | None = None) -> pd.DataFrame:
-    """Mean total at each timepoint t = 0..8 over every course with an assessment at t (OUTCOMES.md §4).
+    """Mean total at each timepoint t = 0..8 over every course with an assessment at t (docs/DEFINITIONS.md).
 
     Includes eligible or not, in progress or not; a course counts at t only while t <= its induction
     length, the latest assessment at t, and at t = L only inside the 28-day window.
@@ -183,7 +183,7 @@ def courses_in_quarter(timeline: Timeline, quarter: str, filters: CohortFilter |
 def quarterly_report(
     timeline: Timeline, quarter: str = "all", filters: CohortFilter | None = None, suppress: bool = True
 ) -> dict[str, Any]:
-    """The OUTCOMES.md §6 report as the §7 JSON object (plus documented extra keys)."""
+    """The docs/DEFINITIONS.md report as the §7 JSON object (plus documented extra keys)."""
     quarter = parse_quarter(quarter)
     refuse_future(quarter, timeline.data_last_date)
     started = courses_in_quarter(timeline, quarter, filters)

@@ -1,4 +1,4 @@
-"""Small-cell suppression (OUTCOMES.md §6): counts of 1..limit become "<11", rates and means built on them are withheld."""
+"""Small-cell suppression (docs/DEFINITIONS.md): counts of 1..limit become "<11", rates and means built on them are withheld."""
 
 from __future__ import annotations
 

@@ -228,14 +228,33 @@ def _history_section(con) -> None:
 
 
 def _quarantine_section(con) -> None:
-    rows = data_views.quarantine_rows(con)
-    if rows.empty:
+    counts = data_views.quarantine_counts(con)
+    if counts["open"] + counts["resolved"] == 0:
         components.empty_state(
             "The quarantine is empty. Rows set aside by an import with *Skip invalid rows* are "
             "kept here with the reason, to fix and import again."
         )
         return
-    st.caption(f"{len(rows):,} rows set aside, each with the reason. Fix them in the source file and import it again.")
+    resolved_note = (
+        f" {counts['resolved']:,} earlier rows were resolved: a later import brought them in cleanly."
+        if counts["resolved"]
+        else ""
+    )
+    if counts["open"]:
+        st.caption(
+            f"{counts['open']:,} rows set aside, each with the reason. Fix them in the source file and import it "
+            "again." + resolved_note
+        )
+    else:
+        st.success("Nothing left to fix in the quarantine." + resolved_note, icon=":material/check_circle:")
+    show_resolved = bool(counts["resolved"]) and st.toggle(
+        f"Show the {counts['resolved']:,} resolved rows instead (kept for the audit)", key="data_quarantine_resolved"
+    )
+    rows = data_views.quarantine_rows(con, resolved=show_resolved)
+    if rows.empty:
+        return
+    if not show_resolved:
+        rows = rows.drop(columns="resolved_by")
     st.dataframe(rows, hide_index=True)
     st.download_button(
         "Download the quarantine (CSV)",

@@ -248,4 +248,13 @@ def prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.Data
         raise Refusal(problems)
     frame = frame.set_axis([canonical[c] for c in frame.columns], axis=1)
     frame = frame.loc[(frame != "").to_numpy().any(axis=1)]  # rows blank in every cell are spacing, not data
+    # Problems name a column as the file has it ("Location"), not only as it was read ("site").
+    frame.attrs["original_columns"] = {name: str(original) for original, name in canonical.items()}
     return kind, frame
+
+
+def column_as_written(column: str | None, original_columns: dict[str, str]) -> str | None:
+    """'site' read from a 'Location' column -> 'Location [site]'; a column the file names the same way stays."""
+    if not column or column not in original_columns or original_columns[column] == column:
+        return column
+    return f"{original_columns[column]} [{column}]"

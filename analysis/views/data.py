@@ -204,16 +204,36 @@ def import_history(con: duckdb.DuckDBPyConnection | None) -> pd.DataFrame:
     return con.execute(f"SELECT {', '.join(columns)} FROM imports ORDER BY imported_at DESC, import_id DESC").df()
 
 
-def quarantine_rows(con: duckdb.DuckDBPyConnection | None) -> pd.DataFrame:
-    """Rows set aside by imports with skip-invalid, with the reason and when they came in."""
-    columns = ["imported_at", "file", "row", "column", "value", "reason"]
+def quarantine_rows(con: duckdb.DuckDBPyConnection | None, *, resolved: bool = False) -> pd.DataFrame:
+    """Rows set aside by imports with skip-invalid, with the reason and when they came in.
+
+    Open rows by default; `resolved=True` lists the rows a later import brought in cleanly (kept for the audit).
+    """
+    columns = ["imported_at", "file", "row", "column", "value", "reason", "resolved_by"]
     if con is None:
         return pd.DataFrame(columns=columns)
-    return con.execute("""
-        SELECT i.imported_at, q.file_name AS file, q.row_number AS row, q.column_name AS column, q.value, q.reason
+    return con.execute(
+        """
+        SELECT i.imported_at, q.file_name AS file, q.row_number AS row, q.column_name AS column, q.value, q.reason,
+               r.file_name AS resolved_by
         FROM quarantine q LEFT JOIN imports i USING (import_id)
+        LEFT JOIN imports r ON r.import_id = q.resolved_import_id
+        WHERE (q.resolved_import_id IS NOT NULL) = ?
         ORDER BY i.imported_at DESC, q.file_name, q.row_number
-    """).df()
+        """,
+        [resolved],
+    ).df()
+
+
+def quarantine_counts(con: duckdb.DuckDBPyConnection | None) -> dict[str, int]:
+    """Quarantined rows still to fix, and those a later import resolved (counted apart)."""
+    if con is None:
+        return {"open": 0, "resolved": 0}
+    open_rows, resolved = con.execute(
+        "SELECT count(*) FILTER (resolved_import_id IS NULL), count(*) FILTER (resolved_import_id IS NOT NULL) "
+        "FROM quarantine"
+    ).fetchone()
+    return {"open": int(open_rows), "resolved": int(resolved)}
 
 
 def as_csv_bytes(frame: pd.DataFrame) -> bytes:

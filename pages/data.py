@@ -253,8 +253,6 @@ def _quarantine_section(con) -> None:
     rows = data_views.quarantine_rows(con, resolved=show_resolved)
     if rows.empty:
         return
-    if not show_resolved:
-        rows = rows.drop(columns="resolved_by")
     st.dataframe(rows, hide_index=True)
     st.download_button(
         "Download the quarantine (CSV)",

@@ -209,10 +209,10 @@ def quarantine_rows(con: duckdb.DuckDBPyConnection | None, *, resolved: bool = F
 
     Open rows by default; `resolved=True` lists the rows a later import brought in cleanly (kept for the audit).
     """
-    columns = ["imported_at", "file", "row", "column", "value", "reason", "resolved_by"]
+    columns = ["imported_at", "file", "row", "column", "value", "reason"] + (["resolved_by"] if resolved else [])
     if con is None:
         return pd.DataFrame(columns=columns)
-    return con.execute(
+    rows = con.execute(
         """
         SELECT i.imported_at, q.file_name AS file, q.row_number AS row, q.column_name AS column, q.value, q.reason,
                r.file_name AS resolved_by
@@ -223,6 +223,7 @@ def quarantine_rows(con: duckdb.DuckDBPyConnection | None, *, resolved: bool = F
         """,
         [resolved],
     ).df()
+    return rows[columns]
 
 
 def quarantine_counts(con: duckdb.DuckDBPyConnection | None) -> dict[str, int]:

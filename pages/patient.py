@@ -180,7 +180,8 @@ def _caseload_section(everyone, as_of) -> None:
         on_select=_open_selected_row,
         selection_mode="single-row",
         hide_index=True,
-        height=420,
+        # As tall as its rows (a header and ~35 px a row), up to 420 px: two patients draw no empty grid.
+        height=min(420, 38 + 35 * len(table)),
         column_order=[
             "patient_id",
             "flags",
@@ -247,6 +248,12 @@ else:
             placeholder=f"Choose one of {len(ids)} patients, or click a row of the caseload below",
             format_func=lambda pid: f"{pid}  ({labels[pid]})" if labels.get(pid) else pid,
         )
+        hidden = caseload_views.hidden_by_filters(timeline, len(ids))
+        if hidden:
+            st.caption(
+                f"Searching {len(ids)} of {len(ids) + hidden} patients: {hidden} are hidden by the sidebar filters "
+                f"({filters.describe()}). A patient you cannot find may be one of them; clear a filter to search all."
+            )
         if patient_id:
             record = _record(_store_key(), patient_id, con, timeline)
             if record is None:

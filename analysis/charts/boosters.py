@@ -139,7 +139,7 @@ def wear_off(points: pd.DataFrame, bins: pd.DataFrame, instrument: str, min_n: i
         "Days since the previous session",
         f"{instrument} before the booster (points)",
         subtitle="Each dot is one booster's pre-booster questionnaire; the line is the mean for each gap"
-        + (f"; {thin_note(min_n, 'boosters')}" if any_thin else ""),
+        + (f"<br>{thin_note(min_n, 'boosters').capitalize()}" if any_thin else ""),
     )
     figure.update_xaxes(range=[0, 92])
     figure.update_layout(height=480)

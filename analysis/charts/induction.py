@@ -100,7 +100,7 @@ def trajectory_by_group(
         x_title,
         f"{instrument} total (points)",
         subtitle="Mean with 95% CI; n = courses with a questionnaire at that point"
-        + (f"; {thin_note(min_n)}" if any_thin else ""),
+        + (f"<br>{thin_note(min_n).capitalize()}" if any_thin else ""),
     )
     tick_text = [timepoint_label(t) for t in TIMEPOINTS]
     if single:
@@ -196,7 +196,7 @@ def response_by_session(frame: pd.DataFrame, instrument: str, min_n: int = MIN_N
         "Sessions received before the questionnaire (n = eligible courses measured)",
         "Eligible courses (%)",
         subtitle="Among courses with a baseline of 10 or more and a questionnaire after that session; 95% CI"
-        + (f"; {thin_note(min_n)}" if any_thin else ""),
+        + (f"<br>{thin_note(min_n).capitalize()}" if any_thin else ""),
     )
     figure.update_xaxes(
         tickvals=measured["t"].tolist(),
@@ -305,10 +305,14 @@ def itt_vs_completers(summary: dict, instrument: str) -> go.Figure:
                 text=[
                     f"{percent(r):.0f}%<br>{k}/{n}" if r is not None else "" for r, k, n in zip(rates, counts, totals)
                 ],
-                textposition="inside",
+                # A bar too short to hold its label (0%, 5%) carries it above, where it is not clipped.
+                textposition=["inside" if r is not None and percent(r) >= 15 else "outside" for r in rates],
                 insidetextanchor="middle",
                 textangle=0,
-                textfont=dict(color="white", size=12),
+                textfont=dict(
+                    color=["white" if r is not None and percent(r) >= 15 else "#222" for r in rates], size=12
+                ),
+                cliponaxis=False,
                 error_y=error_bars(
                     rates,
                     [summary[g][f"{measure}_ci"][0] for g, _ in groups],
@@ -379,7 +383,7 @@ def individual_trajectories(
         "Sessions received before the questionnaire",
         f"{instrument} total (points)",
         subtitle="One grey line per course; blue: the mean, with n courses measured at each point"
-        + (f"; {thin_note(min_n)}" if any_thin else ""),
+        + (f"<br>{thin_note(min_n).capitalize()}" if any_thin else ""),
     )
     figure.update_xaxes(tickvals=list(TIMEPOINTS), ticktext=[timepoint_label(t) for t in TIMEPOINTS], range=[-0.5, 8.5])
     return figure

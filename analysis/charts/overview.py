@@ -83,7 +83,7 @@ def rates_by_start_quarter(trend: pd.DataFrame, measures: list[str], title: str,
         "Quarter the course started" + (" (n = courses counted)" if shared_n else ""),
         "Courses (%)",
         subtitle="Each point: courses that started in that quarter, with its 95% CI"
-        + (f"; {thin_note(min_n)}" if any_thin else ""),
+        + (f"<br>{thin_note(min_n).capitalize()}" if any_thin else ""),
     )
     tick_text = quarters
     if shared_n:

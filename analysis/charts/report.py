@@ -50,9 +50,10 @@ def report_trajectory(report: dict, instrument: str) -> go.Figure:
     shade_severity_bands(figure, instrument)
     any_thin = False
     if shown:
-        x = [timepoint_label(p["t"]) for p in points]
         means = [p["mean"] for p in points]
         counts = [p["n"] for p in points]
+        # n under each timepoint, not beside the point, where it sat on the whiskers and the band names.
+        x = [f"{timepoint_label(p['t'])}<br>n={p['n']}" for p in points]
         solid = solid_values(means, counts, min_n)
         lows = [p["ci"][0] if p["ci"][0] is not None else m for p, m in zip(points, solid)]
         highs = [p["ci"][1] if p["ci"][1] is not None else m for p, m in zip(points, solid)]
@@ -60,9 +61,7 @@ def report_trajectory(report: dict, instrument: str) -> go.Figure:
             go.Scatter(
                 x=x,
                 y=solid,
-                mode="lines+markers+text",
-                text=[f"n={n}" if m is not None else "" for n, m in zip(counts, solid)],
-                textposition="middle right",
+                mode="lines+markers",
                 line=dict(color=PALETTE["blue"], width=3),
                 name=f"Mean {instrument}",
                 error_y=dict(
@@ -86,7 +85,7 @@ def report_trajectory(report: dict, instrument: str) -> go.Figure:
             highs=[p["ci"][1] for p in points],
         )
     figure.update_layout(title=f"{instrument}: mean score across the induction series (95% CI)", **LAYOUT)
-    figure.update_xaxes(title="Sessions received before the questionnaire", type="category")
+    figure.update_xaxes(title="Sessions received before the questionnaire (n = courses measured)", type="category")
     figure.update_yaxes(title=f"{instrument} total (points)")
     withheld = any(p["mean"] is None and p["n"] not in (0, None) for p in points)
     notes = [thin_note(min_n)] if any_thin else []

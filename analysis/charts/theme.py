@@ -111,7 +111,10 @@ def finish(figure: go.Figure, title: str, x_title: str, y_title: str, subtitle: 
     named = [trace for trace in figure.data if trace.showlegend is not False and trace.name]
     figure.update_layout(
         title=heading,
-        margin=dict(l=60, r=20, t=100 if subtitle else 70, b=110 if len(named) > 1 else 70),
+        # A subtitle of two lines (the thin-points note) needs the room of one more line.
+        margin=dict(
+            l=60, r=20, t=(118 if "<br>" in subtitle else 100) if subtitle else 70, b=110 if len(named) > 1 else 70
+        ),
         legend=dict(
             orientation="h", yref="container", yanchor="bottom", y=0.01, xanchor="left", x=0, traceorder="normal"
         ),

@@ -184,3 +184,8 @@ def item9_unknown_caption(summary: dict[str, int]) -> str | None:
     if not unknown:
         return None
     return f"item 9 unknown for {unknown:,} (last PHQ-9 a total only)"
+
+
+def hidden_by_filters(timeline: Timeline, shown: int) -> int:
+    """Patients in the store that the picker does not list because of the sidebar filters."""
+    return max(int(timeline.courses["patient_id"].nunique()) - shown, 0)

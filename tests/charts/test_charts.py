@@ -477,7 +477,7 @@ def test_existing_report_charts_keep_their_signatures():
         "remission_ci": [0.09, 0.53],
     }
     report = {"quarter": "2026Q1", "instruments": {"PHQ-9": {"trajectory": [point], "itt": group}}}
-    assert "n=12" in list(charts.report_trajectory(report, "PHQ-9").data[0].text)
+    assert "Baseline<br>n=12" in list(charts.report_trajectory(report, "PHQ-9").data[0].x)  # n under the timepoint
     assert len(charts.report_rates_by_quarter([report], "PHQ-9").data) == 2
 
 

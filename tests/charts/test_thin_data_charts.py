@@ -87,7 +87,7 @@ def test_overview_rates_break_at_a_quarter_with_no_courses():
     assert list(line.y) == [50.0, None, 60.0, None]
     (thin,) = _thin(figure)
     assert list(thin.y) == [100.0] and list(thin.text) == ["n=2"]
-    assert "fewer than 5 courses" in figure.layout.title.subtitle.text
+    assert "Hollow, faded points: fewer than 5 courses" in figure.layout.title.subtitle.text
 
 
 def test_induction_mean_from_two_courses_is_not_drawn_as_a_collapse():
@@ -104,7 +104,7 @@ def test_induction_mean_from_two_courses_is_not_drawn_as_a_collapse():
     assert list(line.y)[:5] == [17.0, 15.1, 14.6, None, 14.6]
     (thin,) = _thin(figure)
     assert list(thin.x) == [3] and list(thin.y) == [4.5] and list(thin.text) == ["n=2"]
-    assert "hollow, faded points: fewer than 5 courses" in figure.layout.title.subtitle.text
+    assert "Hollow, faded points: fewer than 5 courses" in figure.layout.title.subtitle.text
     # A clinic that sets min_n_shown = 2 sees the point joined.
     assert list(_lines(charts.trajectory_by_group(frame, "PHQ-9", min_n=2))[0].y)[:5] == [17.0, 15.1, 14.6, 4.5, 14.6]
 
@@ -120,7 +120,7 @@ def test_the_small_clinics_report_trajectory_marks_its_four_esketamine_courses(t
     assert [p["n"] for p in internal["instruments"]["PHQ-9"]["trajectory"]][6:8] == [9, 4]
     assert list(line.y)[7] is None and line.y[6] is not None
     (thin,) = _thin(figure)
-    assert list(thin.x) == ["After 7"] and list(thin.text) == ["n=4"]
+    assert list(thin.x) == ["After 7<br>n=4"] and list(thin.text) == ["n=4"]
     shown = quarterly_report(timeline, QUARTER, suppress=True)
     (line,) = _lines(charts.report_trajectory(shown, "PHQ-9"))
     counts = [p["n"] for p in shown["instruments"]["PHQ-9"]["trajectory"]]

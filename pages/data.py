@@ -145,19 +145,24 @@ def _import_section(con, path: Path) -> None:
     problems = data_views.row_problems(result)
     if len(problems):
         st.markdown(f"**Every problem, row by row** ({len(problems):,})")
-        st.dataframe(
-            problems,
-            hide_index=True,
-            column_config={
-                "row": st.column_config.NumberColumn(
-                    "Row", help="as your spreadsheet numbers it (the header is row 1)"
-                ),
-                "column": "Column",
-                "value": "Value",
-                "reason": st.column_config.TextColumn("What to fix", width="large"),
-                "file": "File",
-            },
-        )
+        if len(problems) <= data_views.PROBLEMS_IN_FULL:
+            # A table wraps each sentence: in a grid the 'What to fix' column is cut off mid-sentence.
+            st.table(data_views.problems_to_read(problems))
+        else:
+            st.caption("Long sentences are cut in the grid: the download below has every one in full.")
+            st.dataframe(
+                problems,
+                hide_index=True,
+                column_config={
+                    "row": st.column_config.NumberColumn(
+                        "Row", help="as your spreadsheet numbers it (the header is row 1)"
+                    ),
+                    "column": "Column",
+                    "value": "Value",
+                    "reason": st.column_config.TextColumn("What to fix", width="large"),
+                    "file": "File",
+                },
+            )
         st.download_button(
             "Download these problems (CSV)",
             data_views.as_csv_bytes(problems),
@@ -253,7 +258,23 @@ def _quarantine_section(con) -> None:
     rows = data_views.quarantine_rows(con, resolved=show_resolved)
     if rows.empty:
         return
-    st.dataframe(rows, hide_index=True)
+    if len(rows) <= data_views.PROBLEMS_IN_FULL:
+        # A table wraps each sentence (a grid cuts the reason off mid-sentence).
+        st.table(data_views.quarantine_to_read(rows))
+    else:
+        st.dataframe(
+            rows,
+            hide_index=True,
+            column_config={
+                "imported_at": st.column_config.DatetimeColumn("Imported", format="DD MMM YYYY HH:mm", width="small"),
+                "file": st.column_config.TextColumn("File", width="small"),
+                "row": st.column_config.NumberColumn("Row", width="small"),
+                "column": st.column_config.TextColumn("Column", width="small"),
+                "value": st.column_config.TextColumn("Value", width="small"),
+                "reason": st.column_config.TextColumn("What to fix", width="large"),
+                "resolved_by": st.column_config.TextColumn("Resolved by", width="small"),
+            },
+        )
     st.download_button(
         "Download the quarantine (CSV)",
         data_views.as_csv_bytes(rows),

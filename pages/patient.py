@@ -197,20 +197,27 @@ def _caseload_section(everyone, as_of) -> None:
             "modality",
             "sessions_in_course",
         ],
+        # Widths chosen so that all thirteen columns fit a laptop screen: the last one was cut off.
         column_config={
-            "patient_id": "Patient",
+            "patient_id": st.column_config.TextColumn("Patient", width="small"),
             "flags": "Flags",
             "status": "Latest course",
             "phq9_outcome": "PHQ-9 outcome",
-            "last_phq9": st.column_config.NumberColumn("Last PHQ-9", help="Latest scored PHQ-9 total (0–27)"),
-            "last_gad7": st.column_config.NumberColumn("Last GAD-7", help="Latest scored GAD-7 total (0–21)"),
-            "item9_last": st.column_config.TextColumn("Item 9 at last PHQ-9"),
-            "days_since_session": st.column_config.NumberColumn("Days since session", format="%d d"),
-            "days_since_assessment": st.column_config.NumberColumn("Days since questionnaire", format="%d d"),
-            "clinician_id": "Clinician",
-            "site": "Site",
+            "last_phq9": st.column_config.NumberColumn("PHQ-9", help="Latest scored PHQ-9 total (0–27)", width="small"),
+            "last_gad7": st.column_config.NumberColumn("GAD-7", help="Latest scored GAD-7 total (0–21)", width="small"),
+            "item9_last": st.column_config.TextColumn("Item 9", help="Item 9 at the last PHQ-9"),
+            "days_since_session": st.column_config.NumberColumn(
+                "Since session", help="Days since the last session", format="%d d", width="small"
+            ),
+            "days_since_assessment": st.column_config.NumberColumn(
+                "Since score", help="Days since the last questionnaire", format="%d d", width="small"
+            ),
+            "clinician_id": st.column_config.TextColumn("Clinician", width="small"),
+            "site": st.column_config.TextColumn("Site", width="small"),
             "modality": "Modality",
-            "sessions_in_course": st.column_config.NumberColumn("Sessions in course"),
+            "sessions_in_course": st.column_config.NumberColumn(
+                "Sessions", help="Sessions in the latest course", width="small"
+            ),
         },
     )
     st.caption(

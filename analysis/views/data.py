@@ -166,6 +166,32 @@ def row_problems(result: ingest.ImportResult) -> pd.DataFrame:
     return frame[["row", "column", "value", "reason", "file"]].reset_index(drop=True)
 
 
+PROBLEMS_IN_FULL = 30  # up to this many problems are listed with every sentence in full
+
+
+def problems_to_read(problems: pd.DataFrame) -> pd.DataFrame:
+    """row_problems as a short table to read: the reason in full, headed 'What to fix', indexed by row."""
+    return problems.rename(
+        columns={"row": "Row", "column": "Column", "value": "Value", "reason": "What to fix", "file": "File"}
+    ).set_index("Row")
+
+
+def quarantine_to_read(rows: pd.DataFrame) -> pd.DataFrame:
+    """quarantine_rows as a short table to read: every reason in full, the import time to the minute."""
+    shown = rows.assign(imported_at=pd.to_datetime(rows["imported_at"]).dt.strftime("%d %b %Y %H:%M"))
+    return shown.rename(
+        columns={
+            "imported_at": "Imported",
+            "file": "File",
+            "row": "Row",
+            "column": "Column",
+            "value": "Value",
+            "reason": "What to fix",
+            "resolved_by": "Resolved by",
+        }
+    ).set_index("Imported")
+
+
 def file_summary(result: ingest.ImportResult) -> pd.DataFrame:
     """Per uploaded file: what it holds and how many rows would be added, merged or rejected."""
     return pd.DataFrame(

@@ -85,7 +85,7 @@ def report_trajectory(report: dict, instrument: str) -> go.Figure:
             highs=[p["ci"][1] for p in points],
         )
     figure.update_layout(title=f"{instrument}: mean score across the induction series (95% CI)", **LAYOUT)
-    figure.update_xaxes(title="Sessions received before the questionnaire (n = courses measured)", type="category")
+    figure.update_xaxes(title="Sessions received before the questionnaire", type="category")
     figure.update_yaxes(title=f"{instrument} total (points)")
     withheld = any(p["mean"] is None and p["n"] not in (0, None) for p in points)
     notes = [thin_note(min_n)] if any_thin else []

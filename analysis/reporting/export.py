@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
+import gzip
 import html
 import io
 import json
@@ -10,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import plotly
 
 from analysis import store
 from analysis.engine.cohort import CohortFilter
@@ -30,7 +34,8 @@ def completers_note(summary: dict, instrument: str, window_days: int) -> str:
     n = summary["completers"]["n"]
     if n == 0 and missing in (None, 0):
         return ""
-    sentence = f"Completers (n={n}) are eligible courses that finished induction and have an end-of-induction score."
+    shown = f"{n} courses" if isinstance(n, str) else f"n={n}"  # a suppressed n reads '<11 courses'
+    sentence = f"Completers ({shown}) are eligible courses that finished induction and have an end-of-induction score."
     if missing not in (None, 0):
         sentence += (
             f" {missing} more finished induction without one: a {instrument} dated within {window_days} days "
@@ -185,8 +190,34 @@ def _rate(value, ci) -> str:
     return f"{value:.0%}{interval}"
 
 
+@functools.cache
+def _plotly_gzip_base64() -> str:
+    """plotly.js, gzipped and base64-encoded: 2.0 MB in the file instead of 4.8 MB, still nothing fetched."""
+    bundle = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    return base64.b64encode(gzip.compress(bundle, compresslevel=9, mtime=0)).decode("ascii")
+
+
+def _chart_script(figures: list) -> str:
+    """One copy of plotly.js per report, unpacked by the browser (DecompressionStream), then every chart drawn."""
+    if not figures:
+        return ""
+    # "</" inside a script would end it early: JSON lets it be written "<\/".
+    specs = "[" + ",".join(figure.to_json() for figure in figures).replace("</", "<\\/") + "]"
+    return f"""<script id="plotly-gzip" type="application/octet-stream">{_plotly_gzip_base64()}</script>
+<script>
+(async () => {{
+  const packed = Uint8Array.from(atob(document.getElementById("plotly-gzip").textContent), c => c.charCodeAt(0));
+  const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("gzip"));
+  (0, eval)(await new Response(stream).text());
+  const figures = {specs};
+  figures.forEach((figure, index) => Plotly.newPlot("chart-" + index, figure.data, figure.layout,
+    {{displayModeBar: false, staticPlot: true}}));
+}})();
+</script>"""
+
+
 def to_html(report: dict, history: list[dict] | None = None) -> str:
-    """One printable file with tables and charts; plotly.js is embedded so it opens offline."""
+    """One printable file with tables and charts; plotly.js is embedded (once, compressed) so it opens offline."""
     from analysis import charts
 
     figures = []
@@ -194,13 +225,7 @@ def to_html(report: dict, history: list[dict] | None = None) -> str:
         figures.append(charts.report_trajectory(report, code))
     if history:
         figures.append(charts.report_rates_by_quarter(history + [report], "PHQ-9"))
-    chart_html = []
-    for index, figure in enumerate(figures):
-        chart_html.append(
-            figure.to_html(
-                full_html=False, include_plotlyjs=(index == 0), config={"displayModeBar": False, "staticPlot": True}
-            )
-        )
+    chart_html = [f'<div id="chart-{index}"></div>' for index in range(len(figures))]
     rows = []
     for code, summary in report["instruments"].items():
         for group in ("itt", "completers"):
@@ -267,6 +292,7 @@ end-of-induction score. 95% Wilson intervals in brackets.</p>
 {"".join(means)}</table>
 <h2>Charts</h2>
 {"".join(f'<div class="chart">{c}</div>' for c in chart_html)}
+{_chart_script(figures)}
 <h2>Settings used</h2>
 <table><tr><th>Setting</th><th>Value</th></tr>{settings_rows}</table>
 </body></html>

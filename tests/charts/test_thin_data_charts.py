@@ -128,3 +128,17 @@ def test_the_small_clinics_report_trajectory_marks_its_four_esketamine_courses(t
     assert all(isinstance(n, int) and n >= 11 for y, n in zip(line.y, counts) if y is not None)
     assert len(line.y) <= 6  # the line ends at the last mean shown; nothing is drawn towards t = 6 or 7
     assert not _thin(charts.report_trajectory(shown, "PHQ-9"))
+
+
+def test_a_zero_percent_bar_keeps_its_label_whole():
+    """Completers remitting 0 of 5: the '0%' label sits above the empty bar (inside it was clipped to '%')."""
+    group = {"n": 5, "response_n": 2, "response_rate": 0.4, "response_ci": [0.1, 0.8]}
+    summary = {
+        "itt": {**group, "remission_n": 1, "remission_rate": 0.2, "remission_ci": [0.04, 0.6]},
+        "completers": {**group, "remission_n": 0, "remission_rate": 0.0, "remission_ci": [0.0, 0.43]},
+    }
+    figure = charts.itt_vs_completers(summary, "PHQ-9")
+    remission = next(trace for trace in figure.data if trace.name == "Remission")
+    assert list(remission.text) == ["20%<br>1/5", "0%<br>0/5"]
+    assert list(remission.textposition) == ["inside", "outside"]
+    assert remission.cliponaxis is False

@@ -193,7 +193,7 @@ def _caseload_section(everyone, as_of) -> None:
             "days_since_session",
             "days_since_assessment",
             "clinician_id",
-            "site",
+            # Site is left out of the grid (the sidebar filters by it): with it the last columns ran off the screen.
             "modality",
             "sessions_in_course",
         ],

@@ -228,7 +228,7 @@ def test_every_page_renders_on_an_empty_store(browser, empty_server, page_name):
 
 # Elements whose text Streamlit cuts with an ellipsis when it does not fit: tile labels, filter chips.
 _CUT_SHORT = """() => [...document.querySelectorAll(
-    '[data-testid="stMetricLabel"] *, [data-testid="stSidebar"] [data-baseweb="tag"] span')]
+    '[data-testid="stMetricLabel"] *, [data-testid="stSidebar"] [data-tag] span[title]')]
     .filter(e => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
 
 
@@ -261,16 +261,19 @@ def test_every_page_of_a_small_clinic_renders_with_nothing_cut_short(browser, cl
 def test_a_modality_chip_in_the_sidebar_is_not_cut_short(browser, clinic40_server):
     """Picking esketamine in the sidebar shows the whole word on its chip ('Esketamine (Sprava…' before)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(clinic40_server.url("induction"), wait_until="domcontentloaded")
+    page.goto(clinic40_server.url("patient"), wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=60_000)
     sidebar = page.locator('[data-testid="stSidebar"]')
-    modality = sidebar.locator('[data-testid="stMultiSelect"]').nth(2)
-    modality.wait_for(timeout=60_000)  # the frame's filters come after the page's heading
-    modality.click()
+    # The frame's filters come after the page's heading: wait for all six.
+    page.wait_for_function(
+        'document.querySelectorAll(\'[data-testid="stSidebar"] [data-testid="stMultiSelect"]\').length >= 6',
+        timeout=120_000,
+    )
+    sidebar.locator('[data-testid="stMultiSelect"]').nth(2).click()
     page.get_by_role("option", name="Esketamine").click()
     page.keyboard.press("Escape")
     page.wait_for_timeout(3000)
-    chips = sidebar.locator('[data-baseweb="tag"]').all_inner_texts()
+    chips = sidebar.locator("[data-tag] span[title]").all_inner_texts()
     assert chips == ["Esketamine"]
     assert page.evaluate(_CUT_SHORT) == []
     page.screenshot(path=str(ARTIFACTS / "clinic40_modality_chip.png"), full_page=True)

@@ -234,7 +234,7 @@ def test_skipping_invalid_rows_puts_them_in_the_quarantine(monkeypatch, writable
     assert any("1 new rows will be added" in m.value and "1 will go to the quarantine" in m.value for m in app.success)
     app.button(key="data_confirm").click().run()
     assert not app.exception
-    quarantine = next(table.value for table in app.table if "Resolved by" not in table.value.columns)
+    quarantine = next(table.value for table in app.table if table.value.index.name == "Imported")
     assert quarantine[["Row", "Column", "Value"]].values.tolist() == [[3, "modality", "banana"]]
     assert app.get("download_button") and any(
         b.label == "Download the quarantine (CSV)" for b in app.get("download_button")

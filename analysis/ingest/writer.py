@@ -34,12 +34,13 @@ def _resolve_quarantine(con, incoming: dict[str, pd.DataFrame], import_ids: dict
         )
     if "assessments" in incoming:
         arrived.append(
-            "SELECT n.patient_id, n.assessment_date, o.import_id, ['assessments', 'session_log'] "
+            "SELECT n.patient_id, n.assessment_date AS record_date, o.import_id, ['assessments', 'session_log'] AS kinds "
             "FROM new_assessments n JOIN origin o USING (_file)"
         )
     if "patients" in incoming:
         arrived.append(
-            "SELECT n.patient_id, NULL::DATE, o.import_id, ['patients'] FROM new_patients n JOIN origin o USING (_file)"
+            "SELECT n.patient_id, NULL::DATE AS record_date, o.import_id, ['patients'] AS kinds "
+            "FROM new_patients n JOIN origin o USING (_file)"
         )
     if not arrived:
         return

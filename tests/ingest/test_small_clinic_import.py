@@ -105,3 +105,15 @@ def test_problem_rows_are_whole_numbers_in_the_problems_file(tmp_path):
     assert run.returncode == 2
     rows = problems.read_text().splitlines()[1:]
     assert [line.split(",")[1] for line in rows] == ["75", "122"]
+
+
+def test_an_assessments_file_alone_resolves_a_quarantined_score():
+    """A scores-only file (no sessions in the batch) resolves the quarantined row with the same patient and date."""
+    con = store.connect_memory()
+    bad = pd.DataFrame(
+        {"patient_id": ["P1"], "assessment_date": ["2026-01-05"], "instrument": ["PHQ-9"], "total": [31]}
+    )
+    assert ingest.import_tables(con, [("scores.csv", bad)], skip_invalid=True, today=TODAY).rejected == 1
+    fixed = bad.assign(total=[21])
+    assert ingest.import_tables(con, [("scores.csv", fixed)], today=TODAY).ok
+    assert data_views.quarantine_counts(con) == {"open": 0, "resolved": 1}

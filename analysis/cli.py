@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     reporting = commands.add_parser(
         "report",
         help="the quarterly outcomes report",
-        description="The quarterly cohort report (OUTCOMES.md §6-7). Small counts (1-10) are suppressed "
+        description="The quarterly cohort report (docs/DEFINITIONS.md). Small counts (1-10) are suppressed "
         "unless --no-suppress is given for internal use.",
         epilog="Examples:\n  python -m analysis report --quarter 2026Q1 --format pdf --out q1.pdf\n"
         "  python -m analysis report --period 2026H1 --format html --out h1.html   (half-year)\n"

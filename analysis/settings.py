@@ -1,4 +1,4 @@
-"""Clinic settings (settings.toml) with the OUTCOMES.md defaults; every report states them."""
+"""Clinic settings (settings.toml) with the docs/DEFINITIONS.md defaults; every report states them."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ class Settings:
     clinic_name: str = ""
     # Dates written 03/04/2026 whose column cannot tell the order: "month" (MM/DD) or "day" (DD/MM) first.
     date_order: str = "month"
-    source: str = field(default="OUTCOMES.md defaults", compare=False)
+    # Chart points built on fewer than this many courses are drawn hollow and not joined to the line.
+    min_n_shown: int = 5
+    source: str = field(default="built-in defaults (docs/DEFINITIONS.md)", compare=False)
 
     def induction_length_for(self, modality: str) -> int:
         return dict(self.induction_length)[modality]
@@ -55,7 +57,8 @@ class Settings:
 
     def fingerprint(self) -> str:
         """Changes whenever a value changes (not the file name): keys caches of computed outcomes."""
-        values = {k: v for k, v in self.as_dict().items() if k != "source"}
+        # min_n_shown changes how charts draw, not what is computed: the stored outcomes stay valid.
+        values = {k: v for k, v in self.as_dict().items() if k not in ("source", "min_n_shown")}
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
     def as_dict(self) -> dict:
@@ -69,7 +72,7 @@ class Settings:
 _SECTIONS = {
     "courses": ("course_gap_days", "in_progress_days"),
     "windows": ("baseline_window_days", "end_of_induction_window_days", "pre_booster_window_days"),
-    "reporting": ("suppression_max", "clinic_name"),
+    "reporting": ("suppression_max", "clinic_name", "min_n_shown"),
     "import": ("date_order",),
 }
 DATE_ORDERS = ("month", "day")
@@ -98,7 +101,7 @@ def _instrument_rules(path: Path, data: dict) -> tuple[tuple[str, OutcomeRules],
         if key not in _LEGACY_OUTCOMES:
             raise SettingsError(f"{path}: [outcomes] has no setting called {key!r}.")
         if key == "loss_of_response_min":
-            # Loss of response now uses each instrument's eligibility threshold (OUTCOMES.md §5).
+            # Loss of response now uses each instrument's eligibility threshold (docs/DEFINITIONS.md).
             _number(path, key, value)
             continue
         number = _number(path, key, value, fraction=key == "response_fraction")

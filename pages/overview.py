@@ -167,7 +167,11 @@ if components.require_courses(timeline, filters):
     trend = components.cached(overview_views.quarterly_trend, timeline, filters)
     st.plotly_chart(
         components.figure(
-            charts.rates_by_start_quarter, trend, overview_views.TREND_VIEWS[view], f"{view} by start quarter"
+            charts.rates_by_start_quarter,
+            trend,
+            overview_views.TREND_VIEWS[view],
+            f"{view} by start quarter",
+            timeline.settings.min_n_shown,
         ),
         key="overview_trend_chart",
     )

@@ -1,4 +1,4 @@
-"""Quarterly report: the OUTCOMES.md §6 report for one quarter beside the four before it, and its downloads."""
+"""Quarterly report: the docs/DEFINITIONS.md report for one quarter beside the four before it, and its downloads."""
 
 import streamlit as st
 
@@ -147,6 +147,9 @@ else:
                         numbers[f"{measure}_rate"],
                         numbers[f"{measure}_ci"],
                     )
+            note = report_export.completers_note(summary, code, timeline.settings.end_of_induction_window_days)
+            if note:
+                st.caption(note)
         st.markdown("**Response and remission, every group**")
         st.dataframe(quarterly_views.outcome_table(shown), hide_index=True)
         st.markdown("**Baseline, who was left out, and mean scores (intention to treat)**")
@@ -183,7 +186,8 @@ else:
                 )
             st.caption(
                 f"A {words} whose rate is withheld for small numbers, or that has no courses, has no point on "
-                "the chart; the table above says which."
+                "the chart and no line is drawn across it; the table above says which. A rate from fewer than "
+                f"{timeline.settings.min_n_shown} courses is a hollow, faded point with its n."
             )
 
 components.definitions_expander(

@@ -15,7 +15,7 @@ from analysis.instruments import INSTRUMENTS
 from analysis.views.overview import ACTIVE_WINDOW_DAYS, courses_started
 from ui import state
 
-# Plain-word restatements of OUTCOMES.md, one per topic; {placeholders} are the clinic's settings.
+# Plain-word restatements of docs/DEFINITIONS.md, one per topic; {placeholders} are the clinic's settings.
 DEFINITIONS: dict[str, str] = {
     "courses": (
         "**Course.** A course starts at a patient's first ketamine or esketamine session, and again at any "
@@ -176,7 +176,7 @@ ACTIVE_DAYS = ACTIVE_WINDOW_DAYS
 
 
 def definitions_expander(topics: list[str], expanded: bool = False) -> None:
-    """'How these numbers are defined': the OUTCOMES.md rules behind this page, in plain words."""
+    """'How these numbers are defined': the docs/DEFINITIONS.md rules behind this page, in plain words."""
     unknown = [topic for topic in topics if topic not in DEFINITIONS]
     if unknown:
         raise ValueError(f"No definition written for {unknown}; known topics: {sorted(DEFINITIONS)}")
@@ -184,13 +184,15 @@ def definitions_expander(topics: list[str], expanded: bool = False) -> None:
     with st.expander("How these numbers are defined", expanded=expanded, icon=":material/help:"):
         for topic in topics:
             st.markdown(DEFINITIONS[topic].format(**words))
-        st.caption(f"Settings in use: {state.settings().source}. The full contract is OUTCOMES.md.")
+        st.caption(
+            f"Settings in use: {state.settings().source}. Every definition in full: docs/DEFINITIONS.md in the repository."
+        )
 
 
 def instrument_picker(instruments, key: str, label: str = "Questionnaire") -> str:
     """The questionnaires the clinic records, as a one-click picker; the first is picked by default.
 
-    Only instruments with assessments in the store are offered (OUTCOMES.md §7), so a clinic that never
+    Only instruments with assessments in the store are offered (docs/DEFINITIONS.md), so a clinic that never
     records the PCL-5 never sees it.
     """
     options = list(instruments) or [next(iter(INSTRUMENTS))]

@@ -1,4 +1,4 @@
-"""The timeline: courses, timepoints and induction outcomes (OUTCOMES.md §2-§5): DuckDB SQL, thin Python around it."""
+"""The timeline: courses, timepoints and induction outcomes (docs/DEFINITIONS.md): DuckDB SQL, thin Python around it."""
 
 from __future__ import annotations
 
@@ -404,7 +404,7 @@ def load_timeline(
 
 
 def _add_outcome_flags(outcomes: pd.DataFrame, courses: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Response, remission and reliable change: each instrument's own rules, vectorised (OUTCOMES.md §4)."""
+    """Response, remission and reliable change: each instrument's own rules, vectorised (docs/DEFINITIONS.md)."""
     frame = outcomes.copy()
     baseline = frame["baseline"].astype(float).to_numpy()
     itt_endpoint = frame["itt_endpoint"].astype(float).to_numpy()

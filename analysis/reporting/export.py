@@ -36,6 +36,24 @@ CLASS_WORDS = {
 }
 
 
+def completers_note(summary: dict, instrument: str, window_days: int) -> str:
+    """Beside the completers' n: how many finished induction with no end-of-induction score, and what would count.
+
+    Empty when the instrument has neither completers nor such courses (nothing to explain)."""
+    missing = summary.get("completed_without_end_score")
+    n = summary["completers"]["n"]
+    if n == 0 and missing in (None, 0):
+        return ""
+    shown = f"{n} courses" if isinstance(n, str) else f"n={n}"  # a suppressed n reads '<11 courses'
+    sentence = f"Completers ({shown}) are eligible courses that finished induction and have an end-of-induction score."
+    if missing not in (None, 0):
+        sentence += (
+            f" {missing} more finished induction without one: a {instrument} dated within {window_days} days "
+            "after the last induction session would count them."
+        )
+    return sentence
+
+
 def to_json(report: dict) -> str:
     return json.dumps(report, indent=2, default=str) + "\n"
 
@@ -75,7 +93,12 @@ def tidy_table(report: dict) -> pd.DataFrame:
     add("Courses", None, "Induction completed", report["induction_completed"])
     add("Courses", None, "Induction in progress", report["in_progress"])
     add("Courses", None, "Courses with PHQ-9 item 9 >= 1 at baseline", report["item9_positive_baseline"])
-    add("Courses", None, "Courses with PHQ-9 item 9 unknown at baseline", report["item9_unknown_baseline"])
+    add(
+        "Courses",
+        None,
+        "Courses with PHQ-9 item 9 unknown at baseline (total only or item 9 blank)",
+        report["item9_unknown_baseline"],
+    )
     add("Boosters", None, "Boosters delivered in the period", report["boosters_delivered"])
     add("Boosters", None, "Median booster interval (days)", report["median_booster_interval_days"])
     for code, summary in report["instruments"].items():
@@ -92,6 +115,12 @@ def tidy_table(report: dict) -> pd.DataFrame:
             add(name, code, "Remitters", numbers["remission_n"], denominator=numbers["n"])
             add(name, code, "Remission rate", numbers["remission_rate"], numbers["remission_ci"], numbers["n"])
         itt_n = summary["itt"]["n"]
+        add(
+            "Completers",
+            code,
+            "Finished induction without an end-of-induction score",
+            summary["completed_without_end_score"],
+        )
         add("Intention to treat", code, "Reliable improvement", summary["reliable_improvement_n"], denominator=itt_n)
         add(
             "Intention to treat", code, "Reliable deterioration", summary["reliable_deterioration_n"], denominator=itt_n
@@ -153,7 +182,8 @@ def tidy_table(report: dict) -> pd.DataFrame:
             add(section, LONG_TERM_INSTRUMENT, f"{words}: rate", numbers["rate"], numbers["ci"], numbers["n"])
             add(section, LONG_TERM_INSTRUMENT, f"{words}: no PHQ-9 in the window", numbers["no_score_n"])
             add(section, LONG_TERM_INSTRUMENT, f"{words}: window not closed yet", numbers["not_yet"])
-    return pd.DataFrame(rows)
+    # object, not float: a column mixing counts and rates would otherwise write every count as 5.0.
+    return pd.DataFrame(rows, dtype=object)
 
 
 def settings_table(report: dict) -> pd.DataFrame:
@@ -166,7 +196,7 @@ def _notes(report: dict) -> list[str]:
         INTERNAL_USE_NOTE if not report["suppressed"] else SUPPRESSION_NOTE,
         f"Period: {period_label(report['quarter'])} (courses by the date of their first session). "
         f"Cohort: {report['cohort']}.",
-        f"Data up to {report['data_last_date']}. Definitions: docs/DEFINITIONS.md (OUTCOMES.md).",
+        f"Data up to {report['data_last_date']}. Definitions: docs/DEFINITIONS.md.",
     ]
 
 
@@ -296,7 +326,11 @@ def run_cli(args) -> int:
         age_bands=tuple(args.age_band),
         sexes=tuple(args.sex),
     )
-    output = render(timeline, quarter, args.format, suppress=not args.no_suppress, filters=filters)
+    try:
+        output = render(timeline, quarter, args.format, suppress=not args.no_suppress, filters=filters)
+    except ReportError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
     if args.out:
         out = Path(args.out)
         try:

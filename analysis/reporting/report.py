@@ -1,4 +1,4 @@
-"""The quarterly cohort report (OUTCOMES.md §6-7) and the summaries every page shows."""
+"""The quarterly cohort report (docs/DEFINITIONS.md) and the summaries every page shows."""
 
 from __future__ import annotations
 
@@ -113,6 +113,19 @@ def period_label(period: str) -> str:
     return f"{period} ({start:%b}–{end:%b %Y})"
 
 
+def refuse_future(quarter: str, data_last_date) -> None:
+    """A quarter that starts after the data's last date has no courses yet: a report of zeros would mislead."""
+    if quarter == "all" or data_last_date is None or pd.isna(data_last_date):
+        return
+    last = pd.Timestamp(data_last_date).date()
+    if quarter_bounds(quarter)[0] > last:
+        latest = f"{last.year}Q{(last.month - 1) // 3 + 1}"
+        raise ReportError(
+            f"{quarter} starts after the data's last date ({last:%d %b %Y}); pick {latest} or an earlier quarter, "
+            "or import newer data first."
+        )
+
+
 def _number(value) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
@@ -147,7 +160,7 @@ def _group_summary(rows: pd.DataFrame, response: str, remission: str) -> Group:
 
 
 def trajectory(timeline: Timeline, instrument: str, filters: CohortFilter | None = None) -> pd.DataFrame:
-    """Mean total at each timepoint t = 0..8 over every course with an assessment at t (OUTCOMES.md §4).
+    """Mean total at each timepoint t = 0..8 over every course with an assessment at t (docs/DEFINITIONS.md).
 
     Includes eligible or not, in progress or not; a course counts at t only while t <= its induction
     length, the latest assessment at t, and at t = L only inside the 28-day window.
@@ -174,11 +187,14 @@ def instrument_summary(timeline: Timeline, instrument: str, filters: CohortFilte
     endpoint_low, endpoint_high = t_interval(itt["itt_endpoint"].astype(float))
     improvement = _proportion(int(itt["reliable_improvement"].sum()), len(itt))
     eligible = rows["eligible"].astype(bool)
+    finished = rows["course_id"].isin(sub.courses.loc[sub.courses["completed_induction"].astype(bool), "course_id"])
     return {
         "baseline_n": int(rows["has_baseline"].sum()),
         "eligible_n": int(eligible.sum()),
         "itt": _group_summary(itt, "itt_response", "itt_remission"),
         "completers": _group_summary(completers, "completer_response", "completer_remission"),
+        # Why the completers are few: eligible courses that finished induction but have no score after it.
+        "completed_without_end_score": int((eligible & finished.to_numpy() & rows["end_of_induction"].isna()).sum()),
         "reliable_improvement_n": improvement["n"],
         "reliable_improvement_rate": improvement["rate"],
         "reliable_improvement_ci": improvement["ci"],
@@ -223,8 +239,9 @@ def courses_in_quarter(timeline: Timeline, quarter: str, filters: CohortFilter |
 def quarterly_report(
     timeline: Timeline, quarter: str = "all", filters: CohortFilter | None = None, suppress: bool = True
 ) -> Report:
-    """The OUTCOMES.md §6 report as the §7 JSON object (plus documented extra keys)."""
+    """The docs/DEFINITIONS.md report as the §7 JSON object (plus documented extra keys)."""
     quarter = parse_quarter(quarter)
+    refuse_future(quarter, timeline.data_last_date)
     started = courses_in_quarter(timeline, quarter, filters)
     courses = started.courses
     boosters = boosters_in_period(timeline, filters, quarter)

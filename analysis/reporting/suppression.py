@@ -1,4 +1,4 @@
-"""Small-cell suppression (OUTCOMES.md §6): counts of 1..limit become "<11", rates and means built on them are withheld."""
+"""Small-cell suppression (docs/DEFINITIONS.md): counts of 1..limit become "<11", rates and means built on them are withheld."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def suppress_report(report: Report, limit: int = 10) -> Report:
         "item9_positive_baseline",
         "item9_unknown_baseline",
     ):
-        out[key] = count(report[key])
+        if key in report:
+            out[key] = count(report[key])
     if "long_term" in report:
         out["long_term"] = suppress_long_term(report["long_term"], limit)
     for code, summary in report["instruments"].items():
@@ -61,8 +62,10 @@ def suppress_report(report: Report, limit: int = 10) -> Report:
             "reliable_improvement_n",
             "reliable_deterioration_n",
             "baseline_carried_forward_n",
+            "completed_without_end_score",
         ):
-            target[key] = count(summary[key])
+            if key in summary:
+                target[key] = count(summary[key])
         target["left_out"] = {reason: count(n) for reason, n in summary["left_out"].items()}
         classes, shown_classes = summary["trajectory_classes"], target["trajectory_classes"]
         if _small(classes["later_response_n"], limit) or _small(classes["no_response_by_t2_n"], limit):

@@ -141,7 +141,8 @@ COURSE_MEASURES = (
     ("in_progress", "Induction in progress"),
     ("boosters_delivered", "Boosters delivered in the period"),
     ("item9_positive_baseline", "PHQ-9 item 9 ≥ 1 at baseline"),
-    ("item9_unknown_baseline", "PHQ-9 item 9 unknown at baseline (total only)"),
+    # Beside the positive count, always: with total-only PHQ-9s a 0 above means "not asked", not "no".
+    ("item9_unknown_baseline", "Item 9 unknown at baseline"),
 )
 
 

@@ -230,8 +230,8 @@ def test_a_conflict_with_the_store_is_shown_before_anything_is_written(monkeypat
     app = _page(monkeypatch, writable_demo, "data")
     app.file_uploader(key="data_upload").set_value([("sessions.csv", text.encode(), "text/csv")]).run()
     assert any("Import refused" in message.value for message in app.error)
-    problems = next(frame.value for frame in app.dataframe if "reason" in frame.value.columns)
-    assert problems[["row", "column"]].values.tolist() == [[2, "modality"]]
+    problems = next(table.value for table in app.table if "What to fix" in table.value.columns)
+    assert problems.reset_index()[["Row", "Column"]].values.tolist() == [[2, "modality"]]
     assert app.button(key="data_confirm").disabled
 
 
@@ -257,12 +257,8 @@ def test_skipping_invalid_rows_puts_them_in_the_quarantine(monkeypatch, writable
     assert any("1 new rows will be added" in m.value and "1 will go to the quarantine" in m.value for m in app.success)
     app.button(key="data_confirm").click().run()
     assert not app.exception
-    quarantine = next(
-        frame.value
-        for frame in app.dataframe
-        if "reason" in frame.value.columns and "imported_at" in frame.value.columns
-    )
-    assert quarantine[["row", "column", "value"]].values.tolist() == [[3, "modality", "banana"]]
+    quarantine = next(table.value for table in app.table if table.value.index.name == "Imported")
+    assert quarantine[["Row", "Column", "Value"]].values.tolist() == [[3, "modality", "banana"]]
     assert app.get("download_button") and any(
         b.label == "Download the quarantine (CSV)" for b in app.get("download_button")
     )

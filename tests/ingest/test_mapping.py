@@ -122,7 +122,8 @@ def test_a_date_not_in_the_mappings_format_is_a_row_problem(con):
         C-1,14/03/2026,IV,
     """)
     problem = only_problem(run(con, ("visits.csv", rows), mapping=mapping(VISITS_MAPPING)))
-    assert (problem.row, problem.column, problem.value) == (3, "session_date", "14/03/2026")
+    # The column as the export names it, the canonical name in brackets (issue 12).
+    assert (problem.row, problem.column, problem.value) == (3, "Date of Service [session_date]", "14/03/2026")
     assert "in the mapping's date format %m/%d/%Y" in problem.reason
 
 
@@ -273,7 +274,8 @@ def test_redcap_repeating_instruments_through_the_shipped_mapping(con, tmp_path)
 
     problem = only_problem(run(con, ("data.csv", path.read_bytes()), mapping=repeating))
     # The published file has 6 data rows (rows 2-7); the added repeats are rows 8-10.
-    assert (problem.row, problem.column, problem.value) == (10, "phq9_total", "12")
+    # The column as the REDCap export names it, the canonical name in brackets (issue 12).
+    assert (problem.row, problem.column, problem.value) == (10, "phq9_summary [phq9_total]", "12")
     assert "does not equal the sum of the item answers (17)" in problem.reason
 
     result = run(con, ("data.csv", path.read_bytes()), mapping=repeating, skip_invalid=True)

@@ -317,8 +317,13 @@ date_format = "%m/%d/%Y"
 [table.values.instrument]
 "PHQ-9 Depression Screen" = "PHQ-9"
 "GAD-7 Anxiety" = "GAD-7"
+"PCL-5 PTSD Checklist" = "PCL-5"
 """
-MEASURES = {"PHQ-9": ("PHQ-9 Depression Screen", 27), "GAD-7": ("GAD-7 Anxiety", 21)}
+MEASURES = {
+    "PHQ-9": ("PHQ-9 Depression Screen", 27),
+    "GAD-7": ("GAD-7 Anxiety", 21),
+    "PCL-5": ("PCL-5 PTSD Checklist", 80),
+}
 
 clinics = st.lists(
     st.tuples(
@@ -446,7 +451,6 @@ date_format = "%m/%d/%Y"
 "PCL-5 PTSD Checklist" = "PCL-5"
 """
 )
-DEMO_MEASURES = {"PHQ-9": "PHQ-9 Depression Screen", "GAD-7": "GAD-7 Anxiety", "PCL-5": "PCL-5 PTSD Checklist"}
 SEX_WORDS = {"F": "Female", "M": "Male", "X": "Nonbinary", "U": "Unknown"}
 CONDITION_WORDS = {"MDD": "Major depressive disorder", "TRD": "Treatment resistant depression", "PTSD": "PTSD"}
 
@@ -491,8 +495,8 @@ def test_demo_clinics_written_as_an_ehr_export_load_as_layout_a_does(seed, n_pat
         {
             "Client ID": assessments["patient_id"],
             "Date Completed": assessments["assessment_date"].map(us),
-            "Measure": assessments["instrument"].map(DEMO_MEASURES),
-            **{f"Q{k}": assessments[f"item_{k}"] for k in range(1, 21) if f"item_{k}" in assessments},
+            "Measure": assessments["instrument"].map(lambda code: MEASURES[code][0]),
+            **{f"Q{k}": assessments[f"item_{k}"] for k in range(1, 21)},  # the demo's PTSD patients have PCL-5s
             "Score": assessments["total"],
         }
     )

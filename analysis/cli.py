@@ -15,7 +15,8 @@ MAX_PROBLEMS_SHOWN = 200
 DESCRIPTION = """\
 Outcome tools for ketamine and esketamine clinics.
 
-  import   load clinic exports (CSV or .xlsx, layout A tables or a layout B session log)
+  import   load clinic exports (CSV or .xlsx, layout A tables or a layout B session log; FHIR
+           JSON/NDJSON; Synthea CSV)
   demo     build the synthetic demo clinic in a store
   report   the quarterly outcomes report (JSON, CSV, XLSX or HTML)
 
@@ -33,6 +34,9 @@ Layout B: a session log, one row per session with the scores taken before it:
   dose_mg, site, clinician_id]
 Dates are YYYY-MM-DD (Excel date cells are fine). Templates and examples: data/templates,
 data/examples.
+FHIR R4/STU3 (.json Bundle or resource, .ndjson Bulk Data) and Synthea observations.csv are told
+by their content; their patient ids are always replaced by pseudonyms under the clinic's key
+($OUTCOMES_KEY, or the .key file beside the store, made on first use). Accepted codes: docs/FHIR.md.
 
 Every row is checked. With any problem nothing is imported, and every problem is listed as
 file, row (as your spreadsheet numbers it), column, value and reason. Importing the same file
@@ -44,7 +48,8 @@ Exit status: 0 imported, 2 refused (nothing changed).
 Examples:
   python -m analysis import --db data/clinic.duckdb sessions.csv assessments.csv
   python -m analysis import --db data/clinic.duckdb clinic.xlsx --drop-columns first_name,dob
-  python -m analysis import --db data/clinic.duckdb log.csv --skip-invalid"""
+  python -m analysis import --db data/clinic.duckdb log.csv --skip-invalid
+  python -m analysis import --db data/clinic.duckdb export/Observation.ndjson export/Patient.ndjson"""
 
 
 def _store_path(argument: str | None) -> Path:
@@ -62,13 +67,16 @@ def _run_import(args: argparse.Namespace) -> int:
 
     drop = [c.strip() for c in (args.drop_columns or "").split(",") if c.strip()]
     started = time.perf_counter()
-    with store.opened(_store_path(args.db)) as con:
+    path = _store_path(args.db)
+    key = _pseudonym_key(path, args.files)
+    with store.opened(path) as con:
         result = ingest.import_files(
             con,
             args.files,
             skip_invalid=args.skip_invalid,
             drop_columns=drop,
             progress=None if args.quiet else _print_progress,
+            pseudonym_key=key,
         )
         imported_in = time.perf_counter() - started
         if not result.refused:
@@ -102,6 +110,27 @@ def _run_import(args: argparse.Namespace) -> int:
         f"{time.perf_counter() - started - imported_in:.1f} s)"
     )
     return EXIT_OK
+
+
+def _pseudonym_key(store_path: Path, files: list[str]):
+    """The clinic's pseudonym key when a file needs one (FHIR and Synthea ids are always pseudonymised);
+    a key made now is announced, because without a backup later exports no longer merge."""
+    from analysis.ingest.pseudonyms import backup_warning, load_key
+    from analysis.ingest.sources import needs_pseudonyms
+
+    def head(name: str) -> bytes:
+        try:
+            with open(name, "rb") as handle:
+                return handle.read(65536)
+        except OSError:
+            return b""  # the importer names the missing or unreadable file
+
+    if not any(needs_pseudonyms(head(name)) for name in files):
+        return None
+    key = load_key(store_path)
+    if key.created:
+        print(backup_warning(key), file=sys.stderr)
+    return key
 
 
 def _run_demo(args: argparse.Namespace) -> int:

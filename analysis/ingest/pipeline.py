@@ -33,8 +33,9 @@ from analysis.ingest.problems import (
     empty_problems,
     problems_from,
 )
-from analysis.ingest.readers import RawTable, ReadError, read_table_bytes
+from analysis.ingest.pseudonyms import ClinicKey
 from analysis.ingest.rows import validate_table
+from analysis.ingest.sources import name_resources, read_sources
 from analysis.ingest.staging import Batch
 from analysis.ingest.writer import _current_user, write_batch
 
@@ -42,18 +43,6 @@ from analysis.ingest.writer import _current_user, write_batch
 # The import
 
 log = logging.getLogger(__name__)
-
-
-def _read_sources(
-    sources: Iterable[tuple[str, bytes]],
-) -> tuple[list[tuple[str, bytes, list[RawTable]]], list[Problem]]:
-    read, problems = [], []
-    for name, data in sources:
-        try:
-            read.append((name, data, read_table_bytes(name, data)))
-        except ReadError as error:
-            problems.append(Problem(name, None, None, None, str(error)))
-    return read, problems
 
 
 def _distinct_names(sources: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
@@ -107,8 +96,12 @@ def import_bytes(
     user: str | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    pseudonym_key: ClinicKey | None = None,
 ) -> ImportResult:
-    """Check every row of every source, then load them in one transaction, or change nothing."""
+    """Check every row of every source, then load them in one transaction, or change nothing.
+
+    FHIR and Synthea sources need `pseudonym_key`: their patient ids are always replaced by pseudonyms.
+    """
     drop_columns = [c for c in drop_columns if c.strip()]
     try:
         return _import(
@@ -119,6 +112,7 @@ def import_bytes(
             user=user,
             today=today or dt.date.today(),
             report=progress or (lambda fraction, message: None),
+            pseudonym_key=pseudonym_key,
         )
     except store.StoreError:
         raise
@@ -141,12 +135,20 @@ def import_bytes(
 
 
 def _import(
-    con, sources, *, skip_invalid: bool, drop_columns: list[str], user: str | None, today: dt.date, report: Progress
+    con,
+    sources,
+    *,
+    skip_invalid: bool,
+    drop_columns: list[str],
+    user: str | None,
+    today: dt.date,
+    report: Progress,
+    pseudonym_key: ClinicKey | None,
 ) -> ImportResult:
     drop = {normalise_header(c) for c in drop_columns} | {c.strip() for c in drop_columns}
 
     report(0.05, "Reading files")
-    read, problems = _read_sources(sources)
+    read, problems = read_sources(sources, pseudonym_key)
     if problems:
         return ImportResult(refused=True, problems=problems)
 
@@ -155,10 +157,20 @@ def _import(
     labels_of: dict[str, str] = {}
     file_problems: list[Problem] = []
     seen_columns: set[str] = set()
-    for index, (name, data, tables) in enumerate(read):
-        summary = FileSummary(name=name, kinds=[], size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    resources: dict[str, dict[int, str]] = {}  # FHIR rows: table label -> row -> the resource they came from
+    for index, source in enumerate(read):
+        name = source.name
+        summary = FileSummary(
+            name=name,
+            kinds=[],
+            size=len(source.data),
+            sha256=hashlib.sha256(source.data).hexdigest(),
+            skipped=dict(source.skipped),
+        )
         summaries[name] = summary
-        for table in tables:
+        resources |= source.resources
+        seen_columns |= {normalise_header(c) for c in source.columns} | source.columns
+        for table in source.tables:
             labels_of[table.label] = name
             seen_columns |= {normalise_header(c) for c in table.frame.columns} | set(table.frame.columns)
             report(0.1 + 0.5 * index / max(len(read), 1), f"Checking {table.label}")
@@ -188,6 +200,7 @@ def _import(
             )
         )
     row_problems = pd.concat([p for p in parts["problems"] if len(p)] or [empty_problems()], ignore_index=True)
+    row_problems = name_resources(row_problems, resources)
     if file_problems:
         # Whole tables that cannot be read; list the row problems found in the others too.
         listed = file_problems + problems_from(row_problems.sort_values(["file", "row"], kind="stable"))
@@ -225,12 +238,12 @@ def _import(
     )
     patients, patient_conflicts = conflicting_patients(_without(patients, bad_rows))
     store_conflicts = conflicts_with_store(con, Batch(patients=patients, sessions=sessions, assessments=assessments))
-    found = [
-        f for f in (row_problems, session_conflicts, assessment_conflicts, patient_conflicts, store_conflicts) if len(f)
-    ]
+    conflicts = (session_conflicts, assessment_conflicts, patient_conflicts, store_conflicts)
+    found = [f for f in (row_problems, *(name_resources(c, resources) for c in conflicts)) if len(f)]
     all_problems = (pd.concat(found, ignore_index=True) if found else empty_problems()).sort_values(
         ["file", "row"], kind="stable"
     )
+
     problems = problems_from(all_problems)
 
     if problems and not skip_invalid:

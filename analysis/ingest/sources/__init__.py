@@ -3,6 +3,7 @@ anything else is read as a CSV or .xlsx table. All of them then pass the same ch
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -79,16 +80,36 @@ def read_sources(
                 shown = ", ".join(f"{count} {kind}" for kind, count in held.most_common(4)) or "no resources"
                 problems.append(Problem(name, None, None, None, NOTHING_TO_READ.format(name=name, held=shown)))
             return read, problems
-        for name, data, _ in fhir_files:
-            source = Source(name, data, [], found.skipped.get(name, Counter()))
+        for name, data, resources in fhir_files:
+            # The audit keeps the file name; Synthea names its files First_Last_<patient id>.json.
+            shown = scrubbed(name, resources, pseudonym)
+            source = Source(shown, data, [], found.skipped.get(name, Counter()))
             for kind, records in (("assessments", found.assessments), ("sessions", found.sessions)):
                 if records.get(name):
-                    table, rows = _table(f"{name} [{kind}]", records[name])
+                    table, rows = _table(f"{shown} [{kind}]", records[name])
                     source.tables.append(table)
                     source.resources[table.label] = rows
             read.append(source)
-    order = {name: k for k, (name, _) in enumerate(sources)}
-    return sorted(read, key=lambda s: order[s.name]), problems
+    order = {id(data): k for k, (_, data) in enumerate(sources)}
+    return sorted(read, key=lambda s: order[id(s.data)]), problems
+
+
+def scrubbed(name: str, resources: list[Resource], pseudonym) -> str:
+    """A FHIR file's name with its patients' ids replaced by pseudonyms and their names left out, as the
+    audit trail may keep it ('Barney639_Cormier289_9808a1c3-….json' -> 'name_name_P-…json')."""
+    for resource in resources:
+        if resource.kind != "Patient":
+            continue
+        body = resource.body
+        if body.get("id") and len(str(body["id"])) >= 3:
+            name = name.replace(str(body["id"]), pseudonym(str(body["id"])))
+        for person in body.get("name") or []:
+            if not isinstance(person, dict):
+                continue
+            parts = [*(person.get("given") or []), person.get("family") or "", person.get("text") or ""]
+            for part in sorted((str(p) for p in parts if p and len(str(p)) >= 2), key=len, reverse=True):
+                name = re.sub(re.escape(part), "name", name, flags=re.IGNORECASE)
+    return name
 
 
 def _synthea(table: RawTable, source: Source, pseudonym) -> RawTable:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from analysis.ingest.headers import normalise_header
+from analysis.ingest.headers import modality_for, normalise_header
 from analysis.ingest.readers import ReadError
 from analysis.ingest.sources.codes import (
     ANSWER_SCORES,
@@ -493,14 +493,16 @@ class _Reader:
             date = _first_date(body, "effectiveDateTime", "effectivePeriod")
         else:
             concepts = [body.get("code")] + list(body.get("usedCode") or [])
-            route_concepts = [body.get("code")]
+            route_concepts = []
             dosage = {}
             date = _first_date(body, "performedDateTime", "performedPeriod")
         product = self._product(concepts)
         if product is None:
             self.skip(resource, f"{resource.kind} (not ketamine or esketamine)")
             return
-        route = self._route(route_concepts + concepts)
+        route = self._route(route_concepts, concepts)
+        if not route and product == "esketamine":
+            route = "nasal"  # esketamine is given only as Spravato nasal spray
         cells = {
             "patient_id": self.patient_id(body),
             "session_date": date,
@@ -526,15 +528,23 @@ class _Reader:
             return "esketamine"  # Spravato's label also says ketamine; esketamine is the narrower name
         return found.pop() if found else None
 
-    def _route(self, concepts: list) -> str:
-        for concept in concepts:
+    def _route(self, route_concepts: list, product_concepts: list) -> str:
+        """The route in words: a SNOMED route code, else the route's text, else route words in the product's
+        name ('Ketamine troche 200 mg', 'Spravato nasal spray')."""
+        for concept in route_concepts + product_concepts:
             for coding in _codings(concept):
                 if coding.get("system") == SNOMED and str(coding.get("code")) in ROUTE_WORDS:
                     return ROUTE_WORDS[str(coding["code"])]
-        words = []
-        for concept in concepts[:2]:
-            words += [w for w in normalise_header(_words_of(concept)).split("_") if w and w not in PRODUCT_WORDS]
-        return " ".join(dict.fromkeys(words))
+        for concepts in (route_concepts, product_concepts):
+            words = [
+                word
+                for concept in concepts
+                for word in normalise_header(_words_of(concept)).split("_")
+                if word and word not in PRODUCT_WORDS and modality_for(word) is not None
+            ]
+            if words:
+                return " ".join(dict.fromkeys(words))
+        return ""
 
 
 def _dose_mg(dose) -> str:

@@ -202,3 +202,28 @@ def test_a_store_that_is_not_a_store_exits_2(capsys, tmp_path, clinic_files):
     not_a_store.write_text("these are my notes")
     code, _, err = run_main(capsys, "--db", not_a_store, *clinic_files)
     assert code == 2 and "Traceback" not in err and "Error:" in err
+
+
+def test_every_external_file_as_a_new_user_exits_0_or_2_in_sentences(capsys, tmp_path, monkeypatch):
+    """Each file of ../shared/external on its own into a fresh store, as a new user would try it: it loads
+    (exit 0) or is refused (exit 2) in sentences; never a traceback, and a refusal leaves no data."""
+    monkeypatch.delenv("OUTCOMES_KEY", raising=False)
+    files = sorted(p for p in EXTERNAL.rglob("*") if p.is_file() and p.name not in ("LICENSE", "LICENSE.md"))
+    if not files:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            f"{EXTERNAL} is not here (CI keeps shared/ beside the repo)"
+        )
+    loaded = set()
+    for number, path in enumerate(files):
+        db = tmp_path / f"s{number}.duckdb"
+        code, out, err = run_main(capsys, "--db", db, path)
+        assert code in (0, 2), (path, err)
+        assert "Traceback" not in out + err and "Error:" not in err, (path, err)
+        problems = [line.strip() for line in err.splitlines() if line.startswith("  ")]
+        if code == 2:
+            assert problems and all(line.endswith((".", ")")) for line in problems), (path, err)
+            assert not db.exists() or store_dump(db)["assessments"] == []
+        else:
+            loaded.add(path.relative_to(EXTERNAL).parts[0])
+            assert "Imported" in out
+    assert loaded >= {"fhir", "synthea"}

@@ -76,7 +76,7 @@ def read_sources(
         found = read_fhir([r for _, _, resources in fhir_files for r in resources], links, pseudonym)
         if not found.assessments and not found.sessions:
             for name, _, resources in fhir_files:
-                held = Counter(r.kind for r in resources)
+                held = found.skipped.get(name) or Counter(r.kind for r in resources)
                 shown = ", ".join(f"{count} {kind}" for kind, count in held.most_common(4)) or "no resources"
                 problems.append(Problem(name, None, None, None, NOTHING_TO_READ.format(name=name, held=shown)))
             return read, problems

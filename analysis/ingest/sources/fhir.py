@@ -257,6 +257,7 @@ class _Reader:
         self.answer_scores = dict(ANSWER_SCORES) | self._questionnaire_scores()
         self.responses_read = {r.name for r in resources if r.kind == "QuestionnaireResponse"}
         self.out = FhirRead()
+        self.panels: list[tuple[tuple[str, str, str], Resource]] = []
 
     # -- links -------------------------------------------------------------
 
@@ -365,7 +366,7 @@ class _Reader:
                 if resource.kind == "Patient":
                     self.skip(resource, "Patient (only links resources; nothing of it is kept)")
                 elif resource.kind not in ("Questionnaire", "Medication"):
-                    self.skip(resource, f"{resource.kind} (not read)")
+                    self.skip(resource, "other resources (not read)")
                 continue
             if status in _NOT_DONE:
                 self.skip(resource, f"{resource.kind} with status {status}")
@@ -376,6 +377,9 @@ class _Reader:
                 self._observation(resource, groups)
             else:
                 self._session(resource)
+        for key, panel in self.panels:
+            if key not in groups:
+                self.skip(panel, f"{key[2]} panel Observation whose member Observations are not in this import")
         for records in groups.values():
             for record in records:
                 self.out.assessments.setdefault(record.file, []).append(record)
@@ -462,14 +466,15 @@ class _Reader:
             value = self.value_text(component)
             if part and part[0][0] == instrument and value is not None:
                 cells["total" if part[0][1] == "total" else f"item_{part[0][2]}"] = value
+        patient = self.patient_id(body)
+        date = _first_date(body, "effectiveDateTime", "effectivePeriod", "effectiveInstant")
         if not cells:
-            if role != "panel" or not body.get("hasMember"):
+            if role == "panel" and body.get("hasMember"):
+                # Its answers are its member Observations, grouped by patient and day; counted if none came.
+                self.panels.append(((patient, date, instrument), resource))
+            else:
                 self.skip(resource, f"{instrument} Observation without a value")
-            return  # a panel's answers are its member Observations, grouped below by patient and day
-        patient, date = (
-            self.patient_id(body),
-            _first_date(body, "effectiveDateTime", "effectivePeriod", "effectiveInstant"),
-        )
+            return
         # Item and total Observations of one administration become one assessment row; a value that
         # disagrees with one already there starts another row, which the duplicate check then reports.
         rows = groups.setdefault((patient, date, instrument), [])

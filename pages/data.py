@@ -8,13 +8,14 @@ import streamlit as st
 from analysis import ingest, store
 from analysis.charts import patient as patient_charts
 from analysis.engine.timeline import save_report_cache
+from analysis.ingest.pseudonyms import PseudonymKeyError, backup_warning, load_key
 from analysis.views import data as data_views
 from ui import components, state
 
 state.run_inside_frame()
 
 log = logging.getLogger(__name__)
-UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls"]
+UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "json", "ndjson"]
 
 
 def _store_key() -> tuple:
@@ -23,8 +24,30 @@ def _store_key() -> tuple:
 
 
 @st.cache_data(show_spinner="Checking every row against the store…", max_entries=4)
-def _preview(store_key: tuple, sources: tuple, skip_invalid: bool, drop_columns: tuple, _con):
-    return data_views.preview_import(_con, list(sources), skip_invalid=skip_invalid, drop_columns=drop_columns)
+def _preview(store_key: tuple, sources: tuple, skip_invalid: bool, drop_columns: tuple, key_fingerprint, _con, _key):
+    return data_views.preview_import(
+        _con, list(sources), skip_invalid=skip_invalid, drop_columns=drop_columns, pseudonym_key=_key
+    )
+
+
+def _pseudonym_key(path: Path, sources: tuple):
+    """The clinic's pseudonym key when an upload is a FHIR or Synthea export (their ids are always replaced)."""
+    if not any(data_views.needs_pseudonyms(data) for _, data in sources):
+        return None
+    try:
+        key = load_key(path)
+    except PseudonymKeyError as error:
+        st.error(str(error))
+        return None
+    if key.created:
+        st.session_state["data_key_created"] = backup_warning(key)
+    if st.session_state.get("data_key_created"):
+        st.warning(st.session_state["data_key_created"], icon=":material/key:")
+    st.caption(
+        f"Patient ids in FHIR and Synthea files are replaced by pseudonyms under the clinic key "
+        f"**{key.fingerprint}** ({key.source})."
+    )
+    return key
 
 
 def _user_name() -> str | None:
@@ -67,7 +90,8 @@ def _remove_demo_section(path: Path) -> None:
 def _import_section(con, path: Path) -> None:
     st.markdown(
         "Upload CSV or Excel (.xlsx) exports: the three tables of layout A (patients, sessions, "
-        "assessments) or a layout B session log. Every row is checked against the store first; nothing is "
+        "assessments) or a layout B session log; or FHIR files (.json Bundle or resource, .ndjson Bulk Data) "
+        "and Synthea CSV exports. Every row is checked against the store first; nothing is "
         "written until you confirm."
     )
     uploads = st.file_uploader(
@@ -83,7 +107,8 @@ def _import_section(con, path: Path) -> None:
         )
         return
     sources = tuple((upload.name, upload.getvalue()) for upload in uploads)
-    tables = data_views.read_previews(sources)
+    key = _pseudonym_key(path, sources)
+    tables = data_views.read_previews(sources, pseudonym_key=key)
     identifying = sorted({c for t in tables for c in t.identifying_columns})
     columns = sorted({str(c) for t in tables for c in t.head.columns})
     if identifying:
@@ -108,7 +133,7 @@ def _import_section(con, path: Path) -> None:
             "quarantine. Off: any invalid row stops the whole import.",
         )
 
-    preview = _preview(_store_key(), sources, skip_invalid, tuple(drop), con)
+    preview = _preview(_store_key(), sources, skip_invalid, tuple(drop), key and key.fingerprint, con, key)
     st.markdown("**What the files hold**")
     for table in preview.tables:
         if table.error:
@@ -177,6 +202,7 @@ def _import_section(con, path: Path) -> None:
                     drop_columns=list(drop),
                     user=_user_name(),
                     progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                    pseudonym_key=key,
                 )
                 if not done.refused:
                     bar.progress(1.0, text="Computing outcomes")

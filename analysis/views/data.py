@@ -15,7 +15,9 @@ from analysis import ingest, store
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.timeline import Timeline
 from analysis.ingest.headers import KIND_NAMES, canonical_column, is_identifying_header, table_kind
-from analysis.ingest.readers import ReadError, read_table_bytes
+from analysis.ingest.pseudonyms import ClinicKey
+from analysis.ingest.readers import RawTable, ReadError, read_table_bytes
+from analysis.ingest.sources import needs_pseudonyms, read_sources
 from analysis.instruments import INSTRUMENTS
 from analysis.settings import REPO_ROOT
 
@@ -53,12 +55,25 @@ class ImportPreview:
         return not self.result.refused and self.result.added > 0
 
 
-def read_previews(sources: Sequence[tuple[str, bytes]], rows: int = PREVIEW_ROWS) -> list[TablePreview]:
+def _tables(name: str, data: bytes, pseudonym_key: ClinicKey | None) -> list[RawTable]:
+    """The tables the importer reads from one upload: FHIR and Synthea files as their canonical
+    tables (already pseudonymised), anything else as its CSV or workbook tables."""
+    if pseudonym_key is not None and needs_pseudonyms(data):
+        read, problems = read_sources([(name, data)], pseudonym_key)
+        if problems:
+            raise ReadError(problems[0].sentence())
+        return [table for source in read for table in source.tables]
+    return read_table_bytes(name, data)
+
+
+def read_previews(
+    sources: Sequence[tuple[str, bytes]], rows: int = PREVIEW_ROWS, pseudonym_key: ClinicKey | None = None
+) -> list[TablePreview]:
     """Each table in the uploads (a CSV has one, a workbook one per sheet), as the importer will read it."""
     previews = []
     for name, data in sources:
         try:
-            tables = read_table_bytes(name, data)
+            tables = _tables(name, data, pseudonym_key)
         except ReadError as error:
             previews.append(TablePreview(name, None, 0, pd.DataFrame(), error=str(error)))
             continue
@@ -75,12 +90,12 @@ def read_previews(sources: Sequence[tuple[str, bytes]], rows: int = PREVIEW_ROWS
     return previews
 
 
-def uploaded_patient_ids(sources: Sequence[tuple[str, bytes]]) -> set[str]:
+def uploaded_patient_ids(sources: Sequence[tuple[str, bytes]], pseudonym_key: ClinicKey | None = None) -> set[str]:
     """Every value in a column the importer would read as patient_id, in every table of the uploads."""
     ids: set[str] = set()
     for name, data in sources:
         try:
-            tables = read_table_bytes(name, data)
+            tables = _tables(name, data, pseudonym_key)
         except ReadError:
             continue
         for table in tables:
@@ -126,13 +141,20 @@ def preview_import(
     skip_invalid: bool = False,
     drop_columns: Sequence[str] = (),
     today: dt.date | None = None,
+    pseudonym_key: ClinicKey | None = None,
 ) -> ImportPreview:
     """Run the real importer on a copy of the store: every problem, and what would be added, merged or set aside."""
-    previews = read_previews(sources)
-    copy = store_copy(con, uploaded_patient_ids(sources))
+    previews = read_previews(sources, pseudonym_key=pseudonym_key)
+    copy = store_copy(con, uploaded_patient_ids(sources, pseudonym_key))
     try:
         result = ingest.import_bytes(
-            copy, sources, skip_invalid=skip_invalid, drop_columns=drop_columns, user="preview", today=today
+            copy,
+            sources,
+            skip_invalid=skip_invalid,
+            drop_columns=drop_columns,
+            user="preview",
+            today=today,
+            pseudonym_key=pseudonym_key,
         )
     finally:
         copy.close()

@@ -481,12 +481,17 @@ def test_a_session_whose_route_cannot_be_told_is_refused_naming_the_resource(con
     assert all(p.column == "modality" and "not a known modality" in p.reason for p in result.problems)
 
 
-def test_entered_in_error_resources_are_skipped(con):
+def test_withdrawn_scores_and_treatments_not_yet_given_are_skipped(con):
     wrong = observation("w", "A", "2026-01-05", "44261-6", valueInteger=30) | {"status": "entered-in-error"}
     right = observation("r", "A", "2026-01-06", "44261-6", valueInteger=12)
-    result = run(con, ("o.ndjson", ndjson(wrong, right)))
+    ketamine = {"medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "6130"}]}}
+    planned = administration("p", "A", "2026-01-06", ketamine, "47625008") | {"status": "in-progress"}
+    result = run(con, ("o.ndjson", ndjson(wrong, right, planned)))
     assert result.ok and result.added == 1
-    assert result.files[0].skipped == {"Observation with status entered-in-error": 1}
+    assert result.files[0].skipped == {
+        "Observation with status entered-in-error": 1,
+        "MedicationAdministration with status in-progress": 1,
+    }
 
 
 # ---------------------------------------------------------------------------

@@ -368,7 +368,9 @@ class _Reader:
                 elif resource.kind not in ("Questionnaire", "Medication"):
                     self.skip(resource, "other resources (not read)")
                 continue
-            if status in _NOT_DONE:
+            given = resource.kind in ("MedicationAdministration", "Procedure")
+            if status in _NOT_DONE or (given and status not in ("completed", "")):
+                # A treatment counts as a session only once given; a score unless withdrawn.
                 self.skip(resource, f"{resource.kind} with status {status}")
                 continue
             if resource.kind == "QuestionnaireResponse":

@@ -149,3 +149,111 @@ def test_a_clinic_as_fhir_ndjson_and_as_layout_a_gives_the_same_store(clinic):
     assert stores[0] == stores[1]
     assert len(stores[1]["sessions"]) == len(clinic["sessions"])
     assert len(stores[1]["assessments"]) == len(clinic["assessments"])
+
+
+# Any JSON at all in the places a FHIR reader looks: the import answers in sentences, never with the
+# "failed unexpectedly" of a crash.
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 40)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(
+        ["", "Patient/1", "urn:uuid:x", "44261-6", "LA6570-1", "2026-01-05T10:00:00-05:00", "2026", "6130", "mg"]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "reference",
+                    "code",
+                    "system",
+                    "value",
+                    "coding",
+                    "text",
+                    "linkId",
+                    "answer",
+                    "item",
+                    "valueInteger",
+                    "valueString",
+                    "valueCoding",
+                    "valueQuantity",
+                    "extension",
+                    "url",
+                    "valueDecimal",
+                    "start",
+                    "route",
+                    "dose",
+                    "unit",
+                    "display",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+resources = st.fixed_dictionaries(
+    {
+        "resourceType": st.sampled_from(
+            [
+                "Observation",
+                "QuestionnaireResponse",
+                "MedicationAdministration",
+                "Procedure",
+                "Patient",
+                "Questionnaire",
+                "Medication",
+                "Bundle",
+            ]
+        )
+    },
+    optional={
+        name: json_values
+        for name in [
+            "id",
+            "status",
+            "code",
+            "subject",
+            "effectiveDateTime",
+            "effectivePeriod",
+            "authored",
+            "questionnaire",
+            "item",
+            "valueQuantity",
+            "valueString",
+            "valueCodeableConcept",
+            "component",
+            "derivedFrom",
+            "hasMember",
+            "medicationCodeableConcept",
+            "medicationReference",
+            "dosage",
+            "performedDateTime",
+            "usedCode",
+            "entry",
+            "name",
+        ]
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=st.lists(resources, min_size=1, max_size=4), as_bundle=st.booleans())
+def test_any_json_in_fhir_places_is_answered_in_sentences(body, as_bundle):
+    import json
+
+    data = (
+        json.dumps({"resourceType": "Bundle", "entry": [{"resource": r} for r in body]})
+        if as_bundle
+        else "\n".join(json.dumps(r) for r in body)
+    ).encode()
+    con = store.connect_memory()
+    try:
+        result = ingest.import_bytes(con, [("f.json", data)], today=TODAY, pseudonym_key=KEY)
+    finally:
+        con.close()
+    assert all(ingest.UNEXPECTED_REASON not in p.reason for p in result.problems), result.problems
+    assert all(p.sentence().strip() for p in result.problems)

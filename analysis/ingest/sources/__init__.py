@@ -103,10 +103,11 @@ def scrubbed(name: str, resources: list[Resource], pseudonym) -> str:
         body = resource.body
         if body.get("id") and len(str(body["id"])) >= 3:
             name = name.replace(str(body["id"]), pseudonym(str(body["id"])))
-        for person in body.get("name") or []:
+        for person in body.get("name") if isinstance(body.get("name"), list) else []:
             if not isinstance(person, dict):
                 continue
-            parts = [*(person.get("given") or []), person.get("family") or "", person.get("text") or ""]
+            given = person.get("given") if isinstance(person.get("given"), list) else []
+            parts = [*given, person.get("family") or "", person.get("text") or ""]
             for part in sorted((str(p) for p in parts if p and len(str(p)) >= 2), key=len, reverse=True):
                 name = re.sub(re.escape(part), "name", name, flags=re.IGNORECASE)
     return name

@@ -101,7 +101,7 @@ def parse(name: str, data: bytes) -> list[Resource]:
     if not isinstance(document, dict) or "resourceType" not in document:
         raise ReadError(f"{name} is JSON but not a FHIR resource (it has no resourceType); nothing to import.")
     if document["resourceType"] == "Bundle":
-        entries = document.get("entry") or []
+        entries = _list(document.get("entry"))
         return [
             Resource(name, place, entry["resource"])
             for place, entry in enumerate(entries, start=1)
@@ -139,7 +139,7 @@ def bundle_links(name: str, data: bytes) -> dict[str, str]:
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         return {}
     links = {}
-    for entry in document.get("entry") or []:
+    for entry in _list(document.get("entry")):
         if isinstance(entry, dict) and isinstance(entry.get("resource"), dict) and entry.get("fullUrl"):
             body = entry["resource"]
             links[str(entry["fullUrl"])] = f"{body.get('resourceType')}/{body.get('id')}"
@@ -147,13 +147,22 @@ def bundle_links(name: str, data: bytes) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------
-# Small readers of FHIR datatypes
+# Small readers of FHIR datatypes (an export may put any JSON anywhere: a wrong shape reads as absent)
+
+
+def _list(value) -> list:
+    """A repeating element as a list: [] when absent or not a list."""
+    return value if isinstance(value, list) else []
+
+
+def _dicts(value) -> list[dict]:
+    return [v for v in _list(value) if isinstance(v, dict)]
 
 
 def _codings(concept) -> list[dict]:
     if not isinstance(concept, dict):
         return []
-    return [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    return _dicts(concept.get("coding"))
 
 
 def _words_of(concept) -> str:
@@ -194,7 +203,7 @@ def _number_text(value) -> str:
 
 
 def _extension_score(element: dict) -> str | None:
-    for extension in element.get("extension") or []:
+    for extension in _list(element.get("extension")):
         if isinstance(extension, dict) and extension.get("url") in SCORE_EXTENSIONS:
             for key in ("valueDecimal", "valueInteger"):
                 if key in extension:
@@ -294,7 +303,7 @@ class _Reader:
             if resource.kind != "Questionnaire":
                 continue
             for item in _all_items(resource.body.get("item")):
-                for option in (item.get("answerOption") or []) + (item.get("option") or []):
+                for option in _list(item.get("answerOption")) + _list(item.get("option")):
                     if not isinstance(option, dict):
                         continue
                     coding = option.get("valueCoding")
@@ -404,8 +413,8 @@ class _Reader:
             definition = str(item.get("definition") or "")
             if definition:
                 codes.add(re.split(r"[/#]", definition.rstrip("/"))[-1])
-            codes |= {str(c.get("code")) for c in item.get("code") or [] if isinstance(c, dict)}  # STU3 item.code
-            given = [a for a in item.get("answer") or [] if isinstance(a, dict)]
+            codes |= {str(c.get("code")) for c in _dicts(item.get("code"))}  # STU3 item.code
+            given = _dicts(item.get("answer"))
             answers.append((codes, link, self.value_text(given[0]) if given else None))
         instrument = self._instrument_by_words(questionnaire) or self._instrument_by_items(
             [codes for codes, _, _ in answers]
@@ -450,7 +459,7 @@ class _Reader:
             other = self._other_instrument(codes, _words_of(body.get("code")))
             self.skip(resource, f"{other} (Observation)" if other else f"Observation (not {instrument_names()} score)")
             return
-        derived = {self._target(d) for d in body.get("derivedFrom") or []}
+        derived = {self._target(d) for d in _list(body.get("derivedFrom"))}
         if derived & self.responses_read:
             self.skip(resource, "Observation already read from its QuestionnaireResponse")
             return
@@ -461,7 +470,7 @@ class _Reader:
             cells["total"] = value
         elif value is not None and role == "item":
             cells[f"item_{k}"] = value
-        for component in body.get("component") or []:  # a panel may carry its items as components
+        for component in _list(body.get("component")):  # a panel may carry its items as components
             if not isinstance(component, dict):
                 continue
             part = [self.by_code[c] for c in _loinc_codes(component.get("code")) if c in self.by_code]
@@ -499,7 +508,7 @@ class _Reader:
             route_concepts = [dosage.get("route"), dosage.get("method")]
             date = _first_date(body, "effectiveDateTime", "effectivePeriod")
         else:
-            concepts = [body.get("code")] + list(body.get("usedCode") or [])
+            concepts = [body.get("code")] + _list(body.get("usedCode"))
             route_concepts = []
             dosage = {}
             date = _first_date(body, "performedDateTime", "performedPeriod")
@@ -571,12 +580,12 @@ def _dose_mg(dose) -> str:
 def _all_items(items) -> list[dict]:
     """Questionnaire(Response) items, nested groups and answers' sub-items included, in document order."""
     found = []
-    for item in items or []:
+    for item in _list(items):
         if not isinstance(item, dict):
             continue
         found.append(item)
         found += _all_items(item.get("item"))
-        for answer in item.get("answer") or []:
+        for answer in _list(item.get("answer")):
             if isinstance(answer, dict):
                 found += _all_items(answer.get("item"))
     return found

@@ -28,12 +28,21 @@ Layout A: up to three tables, each a CSV file or a sheet of one .xlsx workbook; 
 each is told by its header:
   patients     patient_id[, age_band, sex, primary_condition, site, clinician_id]
   sessions     patient_id, session_date, modality[, dose_mg, site, clinician_id]
-  assessments  patient_id, assessment_date, instrument, item_1..item_9 and/or total
+  assessments  patient_id, assessment_date, instrument (PHQ-9, GAD-7, PCL-5), item_1..item_20
+               and/or total
 Layout B: a session log, one row per session with the scores taken before it:
-  patient_id, session_date, modality, phq9_total, gad7_total[, phq9_item_1..9, gad7_item_1..7,
+  patient_id, session_date, modality, phq9_total, gad7_total, pcl5_total[, phq9_item_1..9,
+  gad7_item_1..7, pcl5_item_1..20,
   dose_mg, site, clinician_id]
-Dates are YYYY-MM-DD (Excel date cells are fine). Templates and examples: data/templates,
-data/examples.
+Dates are YYYY-MM-DD (Excel date cells are fine), or MM/DD/YYYY or DD/MM/YYYY: the order is told
+by the column's own dates, else by date_order in settings.toml, and the summary says which.
+Modality words may sit in a longer value ('Spravato 84mg', 'Ketamine IM 0.5 mg/kg').
+Templates and examples: data/templates, data/examples.
+
+Any other export comes in through a column mapping (--mapping FILE, a TOML file: export header
+-> canonical column, value maps, date format, drops); examples for REDCap and an EHR visit
+export are in data/mappings, and the dashboard's Data page builds one from an upload.
+
 FHIR R4/STU3 (.json Bundle or resource, .ndjson Bulk Data) and Synthea observations.csv are told
 by their content; their patient ids are always replaced by pseudonyms under the clinic's key
 ($OUTCOMES_KEY, or the .key file beside the store, made on first use). Accepted codes: docs/FHIR.md.
@@ -41,7 +50,9 @@ by their content; their patient ids are always replaced by pseudonyms under the 
 Every row is checked. With any problem nothing is imported, and every problem is listed as
 file, row (as your spreadsheet numbers it), column, value and reason. Importing the same file
 again changes nothing. Columns that identify a person (names, dates of birth, SSN, MRN,
-email, phone, address, ZIP) are refused: remove them or name them in --drop-columns.
+email, phone, address, ZIP) are refused: remove them or name them in --drop-columns. An MRN
+column can be the patient key through --pseudonymize: each value becomes a keyed pseudonym
+(HMAC-SHA256 under the clinic's key) before anything is checked or stored.
 
 Exit status: 0 imported, 2 refused (nothing changed).
 
@@ -49,6 +60,7 @@ Examples:
   python -m analysis import --db data/clinic.duckdb sessions.csv assessments.csv
   python -m analysis import --db data/clinic.duckdb clinic.xlsx --drop-columns first_name,dob
   python -m analysis import --db data/clinic.duckdb log.csv --skip-invalid
+  python -m analysis import --db data/clinic.duckdb visits.csv --pseudonymize
   python -m analysis import --db data/clinic.duckdb export/Observation.ndjson export/Patient.ndjson"""
 
 
@@ -63,12 +75,33 @@ def _print_progress(fraction: float, message: str) -> None:
 def _run_import(args: argparse.Namespace) -> int:
     from analysis import ingest
     from analysis.engine.timeline import save_report_cache
+    from analysis.ingest.mapping import load_mapping
+    from analysis.ingest.pseudonyms import backup_warning, load_key
     from analysis.settings import load_settings
 
     drop = [c.strip() for c in (args.drop_columns or "").split(",") if c.strip()]
     started = time.perf_counter()
     path = _store_path(args.db)
-    key = _pseudonym_key(path, args.files)
+    mapping = load_mapping(args.mapping) if args.mapping else None
+    key = None
+    # FHIR and Synthea files are always pseudonymised; the key given for them would pseudonymise the
+    # other files of the same import too, so those must say so with --pseudonymize.
+    always = [name for name in args.files if _needs_pseudonyms(name)]
+    if always and not args.pseudonymize and len(always) < len(args.files):
+        others = ", ".join(Path(name).name for name in args.files if name not in always)
+        print(
+            f"Problems:\n  {', '.join(Path(n).name for n in always)}: FHIR and Synthea files are always imported "
+            f"under pseudonyms; import {others} separately, or add --pseudonymize if their patient ids are "
+            "source ids too.\nImport refused: 1 problem(s); nothing was changed in the store.",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    if args.pseudonymize or always:
+        key = load_key(path)
+        if key.created:
+            print(f"Warning: {backup_warning(key)}", file=sys.stderr)
+        elif not args.quiet:
+            print(f"Pseudonym key {key.fingerprint} ({key.source}).", file=sys.stderr)
     with store.opened(path) as con:
         result = ingest.import_files(
             con,
@@ -77,6 +110,7 @@ def _run_import(args: argparse.Namespace) -> int:
             drop_columns=drop,
             progress=None if args.quiet else _print_progress,
             pseudonym_key=key,
+            mapping=mapping,
         )
         imported_in = time.perf_counter() - started
         if not result.refused:
@@ -112,25 +146,15 @@ def _run_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _pseudonym_key(store_path: Path, files: list[str]):
-    """The clinic's pseudonym key when a file needs one (FHIR and Synthea ids are always pseudonymised);
-    a key made now is announced, because without a backup later exports no longer merge."""
-    from analysis.ingest.pseudonyms import backup_warning, load_key
+def _needs_pseudonyms(name: str) -> bool:
+    """Whether a named file is a FHIR or Synthea export (told from its first bytes)."""
     from analysis.ingest.sources import needs_pseudonyms
 
-    def head(name: str) -> bytes:
-        try:
-            with open(name, "rb") as handle:
-                return handle.read(65536)
-        except OSError:
-            return b""  # the importer names the missing or unreadable file
-
-    if not any(needs_pseudonyms(head(name)) for name in files):
-        return None
-    key = load_key(store_path)
-    if key.created:
-        print(backup_warning(key), file=sys.stderr)
-    return key
+    try:
+        with open(name, "rb") as handle:
+            return needs_pseudonyms(handle.read(65536))
+    except OSError:
+        return False  # the importer names the missing or unreadable file
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -189,6 +213,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importing.add_argument(
         "--drop-columns", metavar="C1,C2", help="columns to leave out before checking (e.g. identifying columns)"
+    )
+    importing.add_argument(
+        "--mapping",
+        metavar="MAPPING.toml",
+        help="a column mapping for exports in another shape (examples in data/mappings; the Data page makes one)",
+    )
+    importing.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="replace each patient_id (or an MRN column standing in for it) with a keyed pseudonym before "
+        "any check; the key is $OUTCOMES_KEY or a file beside the store, created on first use",
     )
     importing.add_argument("--problems", metavar="FILE", help="also write every problem to this CSV file")
     importing.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -23,6 +23,7 @@ from analysis.ingest.duplicates import (
     conflicts_with_store,
 )
 from analysis.ingest.headers import ITEM_COLUMNS, KIND_NAMES, normalise_header, prepare_table
+from analysis.ingest.mapping import MappedTable, Mapping, apply_mapping
 from analysis.ingest.problems import (
     UNEXPECTED_REASON,
     FileSummary,
@@ -38,6 +39,7 @@ from analysis.ingest.rows import validate_table
 from analysis.ingest.sources import name_resources, read_sources
 from analysis.ingest.staging import Batch
 from analysis.ingest.writer import _current_user, write_batch
+from analysis.settings import SettingsError, load_settings
 
 # ---------------------------------------------------------------------------
 # The import
@@ -96,13 +98,26 @@ def import_bytes(
     user: str | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    date_order: str | None = None,
     pseudonym_key: ClinicKey | None = None,
+    mapping: Mapping | None = None,
 ) -> ImportResult:
     """Check every row of every source, then load them in one transaction, or change nothing.
 
-    FHIR and Synthea sources need `pseudonym_key`: their patient ids are always replaced by pseudonyms.
+    FHIR and Synthea sources (told by content) need `pseudonym_key`: their patient ids are always
+    replaced by pseudonyms (docs/FHIR.md).
+
+    date_order ("month" or "day" first) reads MM/DD vs DD/MM dates a column cannot tell by itself
+    (default: the clinic's setting). A mapping renames the columns of the exports it fits first
+    (DATA_FORMAT.md "Any other table export"). With a pseudonym_key, every patient_id (or the MRN standing
+    in for it) is replaced by key.pseudonym(id) before any check, so no source id reaches the store.
     """
     drop_columns = [c for c in drop_columns if c.strip()]
+    if date_order is None:
+        try:
+            date_order = load_settings().date_order
+        except SettingsError as error:
+            return ImportResult(refused=True, problems=[Problem("settings", None, None, None, str(error))])
     try:
         return _import(
             con,
@@ -112,7 +127,9 @@ def import_bytes(
             user=user,
             today=today or dt.date.today(),
             report=progress or (lambda fraction, message: None),
+            date_order=date_order,
             pseudonym_key=pseudonym_key,
+            mapping=mapping,
         )
     except store.StoreError:
         raise
@@ -143,7 +160,9 @@ def _import(
     user: str | None,
     today: dt.date,
     report: Progress,
+    date_order: str,
     pseudonym_key: ClinicKey | None,
+    mapping: Mapping | None,
 ) -> ImportResult:
     drop = {normalise_header(c) for c in drop_columns} | {c.strip() for c in drop_columns}
 
@@ -170,20 +189,46 @@ def _import(
         summaries[name] = summary
         resources |= source.resources
         seen_columns |= {normalise_header(c) for c in source.columns} | source.columns
+        # FHIR and Synthea tables arrive canonical and already pseudonymised: no mapping, no second hash.
+        table_mapping = None if source.pseudonymised else mapping
+        pseudonymize = pseudonym_key is not None and not source.pseudonymised
         for table in source.tables:
             labels_of[table.label] = name
             seen_columns |= {normalise_header(c) for c in table.frame.columns} | set(table.frame.columns)
             report(0.1 + 0.5 * index / max(len(read), 1), f"Checking {table.label}")
             try:
-                kind, frame = prepare_table(table, drop)
-                summary.kinds.append(KIND_NAMES[kind])
-                summary.rows_read += len(frame)
-                validated = validate_table(kind, table.label, frame, today)
+                # A mapping may read one export as several tables (a REDCap project's forms).
+                mapped = apply_mapping(table_mapping, table, pseudonymize=pseudonymize) if table_mapping else []
             except Refusal as refusal:
                 file_problems.extend(refusal.problems)
                 continue
-            for key, value in validated.items():
-                parts[key].append(value)
+            for unit in mapped or [MappedTable(table, None, [])]:
+                entry = unit.mapping
+                try:
+                    kind, frame = prepare_table(
+                        unit.table, drop, pseudonymize=pseudonymize, kind=entry.kind if entry else None
+                    )
+                    if pseudonymize:
+                        frame = pseudonymized(frame, pseudonym_key)
+                    summary.kinds.append(KIND_NAMES[kind])
+                    summary.rows_read += len(frame)
+                    validated = validate_table(
+                        kind,
+                        table.label,
+                        frame,
+                        today,
+                        date_order=date_order,
+                        date_format=entry.date_format if entry else None,
+                    )
+                except Refusal as refusal:
+                    file_problems.extend(refusal.problems)
+                    if table_mapping is not None and entry is None:
+                        file_problems.append(_no_table_fits(mapping, table.label))
+                    continue
+                summary.notes.extend(unit.notes)
+                summary.notes.extend(validated.pop("notes")["note"])
+                for key, value in validated.items():
+                    parts[key].append(value)
     unknown_drops = sorted(
         c
         for c in {c.strip() for c in drop_columns}
@@ -243,7 +288,6 @@ def _import(
     all_problems = (pd.concat(found, ignore_index=True) if found else empty_problems()).sort_values(
         ["file", "row"], kind="stable"
     )
-
     problems = problems_from(all_problems)
 
     if problems and not skip_invalid:
@@ -260,10 +304,42 @@ def _import(
         labels_of,
         all_problems,
         user=user or _current_user(),
-        options={"skip_invalid": skip_invalid, "drop_columns": sorted(drop_columns)},
+        options={
+            "skip_invalid": skip_invalid,
+            "drop_columns": sorted(drop_columns),
+            "date_order": date_order,
+            # The key's public fingerprint, never the key: which key made this import's pseudonyms.
+            **({"pseudonym_key": pseudonym_key.fingerprint} if pseudonym_key is not None else {}),
+            **({"mapping": mapping.name} if mapping is not None else {}),
+        },
     )
     report(1.0, "Done")
     return ImportResult(refused=False, problems=problems, files=list(summaries.values()))
+
+
+def _no_table_fits(mapping: Mapping, label: str) -> Problem:
+    """Why a mapping did not read a file it was given for: the headers each of its tables looks for."""
+    wanted = "; ".join(
+        f"{KIND_NAMES[t.kind]}: {', '.join(t.key_headers())}" if t.match is None else f"files named {t.match}"
+        for t in mapping.tables
+    )
+    return Problem(
+        label,
+        None,
+        None,
+        None,
+        f"the mapping {mapping.name} does not fit this file, so it was read as layout A/B; each of its tables "
+        f"looks for these columns ({wanted}).",
+    )
+
+
+def pseudonymized(frame: pd.DataFrame, key: ClinicKey) -> pd.DataFrame:
+    """The frame with every patient_id replaced by its keyed pseudonym (blank stays blank, for the checks)."""
+    if "patient_id" not in frame.columns:
+        return frame
+    ids = frame["patient_id"].astype(str)
+    pseudonyms = {source: key.pseudonym(source) if source.strip() else "" for source in ids.unique()}
+    return frame.assign(patient_id=ids.map(pseudonyms))
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

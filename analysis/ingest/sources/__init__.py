@@ -38,6 +38,7 @@ class Source:
     resources: dict[str, dict[int, str]] = field(default_factory=dict)  # table label -> row -> 'Type/id'
     # The export's own headers where a table was reshaped (Synthea), so --drop-columns may name any of them.
     columns: set[str] = field(default_factory=set)
+    pseudonymised: bool = False  # FHIR and Synthea tables: canonical, patient ids already replaced
 
 
 def needs_pseudonyms(data: bytes) -> bool:
@@ -83,7 +84,7 @@ def read_sources(
         for name, data, resources in fhir_files:
             # The audit keeps the file name; Synthea names its files First_Last_<patient id>.json.
             shown = scrubbed(name, resources, pseudonym)
-            source = Source(shown, data, [], found.skipped.get(name, Counter()))
+            source = Source(shown, data, [], found.skipped.get(name, Counter()), pseudonymised=True)
             for kind, records in (("assessments", found.assessments), ("sessions", found.sessions)):
                 if records.get(name):
                     table, rows = _table(f"{shown} [{kind}]", records[name])
@@ -123,6 +124,7 @@ def _synthea(table: RawTable, source: Source, pseudonym) -> RawTable:
         source.columns |= {str(c) for c in table.frame.columns}
         table, skipped = read(table, pseudonym)
         source.skipped += skipped
+        source.pseudonymised = True
     return table
 
 

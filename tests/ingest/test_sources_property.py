@@ -1,5 +1,5 @@
-"""For random valid clinics, the same clinic written as FHIR Bulk Data NDJSON and as layout A (its ids
-pseudonymised here with the same key) gives the same store."""
+"""For random valid clinics, the same clinic written as FHIR Bulk Data NDJSON and as layout A (its source
+ids pseudonymised on import with the same key, as --pseudonymize does) gives the same store."""
 
 from __future__ import annotations
 
@@ -54,14 +54,12 @@ clinics = st.fixed_dictionaries(
 def as_layout_a(clinic) -> list[tuple[str, bytes]]:
     sessions = ["patient_id,session_date,modality,dose_mg"]
     for (who, day), (modality, dose) in clinic["sessions"].items():
-        sessions.append(f"{KEY.pseudonym(who)},{day},{modality},{'' if dose is None else dose}")
+        sessions.append(f"{who},{day},{modality},{'' if dose is None else dose}")
     items = [f"item_{k}" for k in range(1, MAX_ITEMS + 1)]
     assessments = [",".join(["patient_id", "assessment_date", "instrument", *items, "total"])]
     for (who, day), (instrument, answers, total) in clinic["assessments"].items():
         cells = [str(a) for a in answers or []] + [""] * (MAX_ITEMS - len(answers or []))
-        assessments.append(
-            ",".join([KEY.pseudonym(who), str(day), instrument, *cells, "" if total is None else str(total)])
-        )
+        assessments.append(",".join([who, str(day), instrument, *cells, "" if total is None else str(total)]))
     files = []
     if len(sessions) > 1:
         files.append(("sessions.csv", "\n".join(sessions).encode()))

@@ -35,7 +35,7 @@ from ui import components, state
 state.run_inside_frame()
 
 log = logging.getLogger(__name__)
-UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls"]
+UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "json", "ndjson"]
 
 
 def _store_key() -> tuple:
@@ -263,7 +263,8 @@ def _remove_demo_section(path: Path) -> None:
 def _import_section(con, path: Path) -> None:
     st.markdown(
         "Upload CSV or Excel (.xlsx) exports: the three tables of layout A (patients, sessions, "
-        "assessments) or a layout B session log. Every row is checked against the store first; nothing is "
+        "assessments) or a layout B session log; or FHIR files (.json Bundle or resource, .ndjson Bulk Data) "
+        "and Synthea CSV exports. Every row is checked against the store first; nothing is "
         "written until you confirm."
     )
     uploads = st.file_uploader(
@@ -280,9 +281,29 @@ def _import_section(con, path: Path) -> None:
         return
     sources = tuple((upload.name, upload.getvalue()) for upload in uploads)
     key = _pseudonym_section(path)
-    unmapped = [t for t in data_views.raw_tables(sources) if data_views.needs_mapping(t)]
+    always = [name for name, data in sources if data_views.needs_pseudonyms(data)]
+    if always and key is None:
+        if len(always) < len(sources):
+            st.error(
+                f"{', '.join(always)}: FHIR and Synthea files are always imported under pseudonyms; upload the "
+                "other files separately, or tick *Replace patient IDs with keyed pseudonyms* if their patient IDs "
+                "are source IDs too.",
+                icon=":material/key:",
+            )
+            return
+        key = _preview_key(path)
+        st.caption(
+            f"Patient IDs in {', '.join(always)} are always replaced by keyed pseudonyms"
+            + (
+                f" (key fingerprint **{key.fingerprint}**)."
+                if key.source != "preview only"
+                else f"; the key is created at `{key_path_for(path)}` on import. Back it up with the store."
+            )
+        )
+    plain = [(name, data) for name, data in sources if name not in always]
+    unmapped = [t for t in data_views.raw_tables(plain) if data_views.needs_mapping(t)]
     mapping = _mapping_step(unmapped, key) if unmapped else None
-    tables = data_views.read_previews(sources)
+    tables = data_views.read_previews(sources, pseudonym_key=key)
     mapped_labels = {t.label for t in unmapped}  # their identifying columns are the mapping step's business
     identifying = sorted({c for t in tables if t.label not in mapped_labels for c in t.identifying_columns})
     columns = sorted({str(c) for t in tables for c in t.head.columns})

@@ -9,9 +9,10 @@ from analysis import ingest, store
 from analysis.charts import patient as patient_charts
 from analysis.engine.timeline import save_report_cache
 from analysis.views import data as data_views
-from ui import components, state
+from ui import components, guard, state
 
 state.run_inside_frame()
+person = guard.page("data")  # role check: a typed URL opens nothing the role does not
 
 log = logging.getLogger(__name__)
 UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls"]
@@ -19,7 +20,7 @@ UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls"]
 
 def _store_key() -> tuple:
     path = state.db_path()
-    return str(path), store.fingerprint(path)
+    return str(path), state.fingerprint(path)
 
 
 @st.cache_data(show_spinner="Checking every row against the store…", max_entries=4)

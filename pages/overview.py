@@ -5,9 +5,10 @@ import streamlit as st
 from analysis import charts
 from analysis.reporting.report import instrument_summary
 from analysis.views import overview as overview_views
-from ui import components, state
+from ui import components, guard, state
 
 state.run_inside_frame()
+person = guard.page("overview")  # role check: a typed URL opens nothing the role does not
 
 st.title("Overview")
 timeline = state.timeline()

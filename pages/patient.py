@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from analysis import store
 from analysis.charts import patient as patient_charts
 from analysis.views import caseload as caseload_views
 from analysis.views import patient as patient_views
-from ui import components, state
+from ui import components, guard, state
 
 state.run_inside_frame()
+person = guard.page("patient")  # role check: a typed URL opens nothing the role does not
 
 BADGE_COLOURS = {"good": "green", "bad": "red", "warning": "orange", "neutral": "gray"}
 NO_DATA = (
@@ -23,7 +23,7 @@ NO_MATCH = (
 
 def _store_key() -> tuple:
     path = state.db_path()
-    return str(path), store.fingerprint(path), hash(state.settings())
+    return str(path), state.fingerprint(path), hash(state.settings()), state.scope_key(state.timeline())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

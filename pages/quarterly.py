@@ -6,9 +6,10 @@ from analysis import charts
 from analysis.reporting import export as report_export
 from analysis.reporting import report
 from analysis.views import quarterly as quarterly_views
-from ui import components, state
+from ui import components, guard, state
 
 state.run_inside_frame()
+person = guard.page("quarterly")  # role check: a typed URL opens nothing the role does not
 
 NO_DATA = (
     "No courses yet, so there is no quarterly report. Import your clinic's exports on the **Data** page "

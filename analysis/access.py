@@ -128,7 +128,7 @@ def parse_roles(text: str, source: str = "roles.toml") -> dict[str, Person]:
             raise RolesError(f"{where}: this email is listed twice; keep one entry.")
         people[key] = Person(
             email=key,
-            name=str(entry.get("name") or email),
+            name=str(entry.get("name") or ""),
             role=role,
             clinician_id=clinician_id.strip() if role == "clinician" else None,
         )
@@ -155,8 +155,8 @@ def person_for(people: dict[str, Person], email: str | None, name: str | None = 
     person = people.get(email.strip().lower())
     if person is None:
         return None
-    if name and person.name == person.email:
-        return Person(person.email, name, person.role, person.clinician_id)
+    if not person.name:  # the roles file may leave the name to the identity provider
+        return Person(person.email, name or person.email, person.role, person.clinician_id)
     return person
 
 

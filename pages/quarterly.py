@@ -80,6 +80,13 @@ else:
                 file_name=quarterly_views.download_name(quarter, suppress, fmt),
                 mime=mime,
                 key=f"quarterly_download_{fmt}",
+                on_click=state.log_access,
+                args=(
+                    person,
+                    "downloaded report",
+                    quarterly_views.download_name(quarter, suppress, fmt),
+                    "with suppression" if suppress else "without suppression (internal use)",
+                ),
                 icon=":material/download:",
                 help="The same numbers as `python -m analysis report` for this quarter, cohort and "
                 "suppression setting.",

@@ -50,8 +50,15 @@ def _sidebar(person: Person | None) -> None:
             st.button("Sign out", on_click=st.logout, key="auth_sign_out", icon=":material/logout:")
 
 
-def _refuse(person: Person | None, reason: str | None) -> None:
+def _nothing() -> None:
+    """The only page of a session without access."""
+
+
+def _refuse(person: Person | None, reason: str | None, in_frame: bool = False) -> None:
     """One sentence (and the sign-in button where signing in is the answer), then nothing else."""
+    if in_frame:
+        # Without st.navigation Streamlit would fall back to listing the pages/ folder in the sidebar.
+        st.navigation([st.Page(_nothing, title="Sign in", url_path="sign-in")], position="hidden")
     if reason == auth.SIGN_IN:
         st.title("Ketamine clinic outcomes")
         st.info(reason, icon=":material/login:")
@@ -74,7 +81,7 @@ def frame() -> Person:
             refused = Person(email=str(user.get("email") or user.get("sub") or "unknown"), name="", role="none")
             if state.log_access(refused, "sign-in refused", detail=reason):
                 st.session_state[SIGNED_IN_KEY] = ("refused", user.get("email"))
-        _refuse(person, reason)
+        _refuse(person, reason, in_frame=True)
     if st.session_state.get(SIGNED_IN_KEY) != person.email and state.log_access(
         person, "sign-in" if auth.sign_in_configured() else "opened (sign-in off)"
     ):

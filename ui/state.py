@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import streamlit as st
 
 from analysis import access, store
@@ -102,30 +105,46 @@ def fingerprint(path: Path) -> tuple:
     return _log_only_changes().get(raw, raw)
 
 
+@contextmanager
+def _store_for_the_log(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection to the store file for access-log work; the app's snapshot stays as it is."""
+    with _LOG_LOCK:
+        seen = fingerprint(path)
+        snapshot = _copy(str(path), seen)
+        shown = None
+        if snapshot is not None:
+            cursor = snapshot.cursor()  # the snapshot is shared by every session's thread
+            shown = _meta(cursor)
+            cursor.close()
+        with store.opened(path) as con:
+            # Safe to treat the file as unchanged only when it holds the data the app already shows.
+            unchanged = shown is not None and _meta(con) == shown
+            yield con
+        if unchanged:
+            _log_only_changes()[store.fingerprint(path)] = seen
+
+
 def log_access(person: Person | None, action: str, target: str | None = None, detail: str | None = None) -> bool:
     """One line in the store's access log (the file, not the snapshot). False when it could not be written."""
     path = db_path()
     if person is None or not path.exists():
         return False
-    with _LOG_LOCK:
-        seen = fingerprint(path)
-        try:
-            snapshot = _copy(str(path), seen)
-            shown = None
-            if snapshot is not None:
-                cursor = snapshot.cursor()  # the snapshot is shared by every session's thread
-                shown = _meta(cursor)
-                cursor.close()
-            with store.opened(path) as con:
-                # The alias below is safe only when the file holds the data the app already shows.
-                unchanged = shown is not None and _meta(con) == shown
-                store.append_access(con, person.email, person.role, action, target, detail)
-        except store.StoreError as error:
-            log.warning("access log not written (%s %s): %s", action, target, error)
-            return False
-        if unchanged:
-            _log_only_changes()[store.fingerprint(path)] = seen
+    try:
+        with _store_for_the_log(path) as con:
+            store.append_access(con, person.email, person.role, action, target, detail)
+    except store.StoreError as error:
+        log.warning("access log not written (%s %s): %s", action, target, error)
+        return False
     return True
+
+
+def access_log() -> pd.DataFrame:
+    """Every line of the access log, newest first, read from the store file (StoreError when it is busy)."""
+    path = db_path()
+    if not path.exists():
+        return pd.DataFrame(columns=list(store.ACCESS_LOG_COLUMNS))
+    with _store_for_the_log(path) as con:
+        return store.access_log(con)
 
 
 def _meta(con: duckdb.DuckDBPyConnection) -> list:

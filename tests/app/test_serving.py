@@ -1,0 +1,48 @@
+"""Serving settings: tracebacks stay in the server log (the page shows an id), XSRF on, this computer only."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+
+from paths import REPO
+from streamlit.testing.v1 import AppTest
+
+
+def _failing_page():
+    from ui import guard
+
+    class Navigation:
+        def run(self):
+            raise RuntimeError("secret detail: P00012 item 9")
+
+    guard.run(Navigation())
+
+
+def test_an_unexpected_error_shows_an_id_and_logs_the_traceback(caplog):
+    """A page that fails shows one sentence with an error id; the details are in the server log under that id."""
+    with caplog.at_level(logging.ERROR, logger="ui.guard"):
+        app = AppTest.from_function(_failing_page).run()
+    assert not app.exception
+    assert len(app.error) == 1
+    shown = app.error[0].value
+    assert "secret detail" not in shown and "P00012" not in shown
+    error_id = re.search(r"error ([0-9a-f]{8})", shown).group(1)
+    logged = [record for record in caplog.records if error_id in record.getMessage()]
+    assert logged and "secret detail: P00012 item 9" in str(logged[0].exc_info[1])
+
+
+def test_the_shipped_config_keeps_the_app_on_this_computer_and_hides_tracebacks():
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["maxUploadSize"] == 200
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_no_secrets_or_roles_file_is_in_the_repo():
+    """The clinic's sign-in secrets and staff list are local files that git ignores."""
+    ignored = (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert ".streamlit/secrets.toml" in ignored and "roles.toml" in ignored

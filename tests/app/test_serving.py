@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import tomllib
 
 from paths import REPO
 from streamlit.testing.v1 import AppTest
+
+from analysis import store
+from analysis.access import Person
+from ui import state
 
 
 def _failing_page():
@@ -46,3 +51,24 @@ def test_no_secrets_or_roles_file_is_in_the_repo():
     """The clinic's sign-in secrets and staff list are local files that git ignores."""
     ignored = (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert ".streamlit/secrets.toml" in ignored and "roles.toml" in ignored
+
+
+def test_a_log_line_does_not_make_the_app_copy_the_store_again(monkeypatch, tmp_path, demo_path):
+    """Writing the access log changes the file but not the data: the app keeps its snapshot; a real change does not."""
+    copy = tmp_path / "clinic.duckdb"
+    shutil.copy(demo_path, copy)
+    monkeypatch.setenv("OUTCOMES_DB", str(copy))
+    admin = Person("ops@clinic.example", "", "admin")
+    seen = state.fingerprint(copy)
+    assert state.log_access(admin, "viewed patient", "P00001")
+    assert store.fingerprint(copy) != seen  # the file did change …
+    assert state.fingerprint(copy) == seen  # … but the app reads it as the same data
+
+    with store.opened(copy) as con:  # an import elsewhere (data_version bumped), then a log line
+        store.bump_data_version(con)
+    changed = state.fingerprint(copy)
+    assert changed != seen
+    assert state.log_access(admin, "viewed patient", "P00002")
+    assert state.fingerprint(copy) == changed  # the import's version stands; the log line after it adds no copy
+    with store.opened(copy) as con:
+        assert store.access_log(con)["target"].tolist() == ["P00002", "P00001"]

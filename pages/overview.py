@@ -48,7 +48,7 @@ if components.require_courses(timeline, filters):
             "Courses in progress", started["in_progress"], caption="still in induction; not yet in the rates"
         )
 
-    for instrument in ("PHQ-9", "GAD-7"):
+    for instrument in timeline.instruments:
         summary = components.cached(instrument_summary, timeline, instrument, filters)
         itt = summary["itt"]
         st.subheader(f"{instrument} outcomes (intention to treat)")
@@ -93,7 +93,7 @@ if components.require_courses(timeline, filters):
         st.caption(
             f"{itt['n']} eligible courses counted. Left out: {left_out['no_baseline']} without a baseline "
             f"{instrument}, {left_out['baseline_below_threshold']} with a baseline below "
-            f"{timeline.settings.eligibility_min}, {left_out['in_progress']} still in progress."
+            f"{timeline.settings.rules_for(instrument).eligibility_min}, {left_out['in_progress']} still in progress."
         )
 
     st.subheader("Safety: PHQ-9 item 9 (thoughts of self-harm)")

@@ -91,7 +91,7 @@ def _open_from_link(ids: list[str]) -> None:
         st.info(f"{linked} is not in the cohort the sidebar filters select; clear a filter to open them.")
 
 
-def _patient_section(record) -> None:
+def _patient_section(record, instruments: tuple[str, ...]) -> None:
     st.subheader(f"Patient {record.patient_id}")
     st.caption(patient_views.patient_description(record.attributes))
     alert = patient_views.item9_alert_text(record.item9_alerts)
@@ -112,7 +112,7 @@ def _patient_section(record) -> None:
     else:
         st.info("This patient has questionnaires but no sessions in the store, so there is no course to judge.")
 
-    for instrument in ("PHQ-9", "GAD-7"):
+    for instrument in instruments:
         if (record.assessments["instrument"] == instrument).any():
             st.plotly_chart(
                 _figure(_store_key(), record.patient_id, "scores", instrument, record),
@@ -122,15 +122,14 @@ def _patient_section(record) -> None:
             st.caption(f"No {instrument} recorded for this patient.")
     st.caption(
         "Sessions are marked under the scores: a tick for each induction session, a diamond for each booster, "
-        "coloured by modality. Dashed grey: the course's baseline; dash-dot blue: half of baseline (response); "
-        "dotted green: remission (4 or less). Red triangles: PHQ-9 item 9 answered 1 or more. Shading: severity."
+        "coloured by modality. Dashed grey: the course's baseline; dash-dot blue: the response threshold; "
+        "dotted green: the remission threshold (each instrument's own rule, in the definitions below). "
+        "Red triangles: PHQ-9 item 9 answered 1 or more. Shading: severity."
     )
 
-    instrument = (
-        st.segmented_control(
-            "Answers question by question", ["PHQ-9", "GAD-7"], default="PHQ-9", key="patient_items_instrument"
-        )
-        or "PHQ-9"
+    recorded = [code for code in instruments if (record.assessments["instrument"] == code).any()]
+    instrument = components.instrument_picker(
+        recorded or instruments, key="patient_items_instrument", label="Answers question by question"
     )
     if (record.assessments["instrument"] == instrument).any():
         st.plotly_chart(_figure(_store_key(), record.patient_id, "items", instrument, record), key="patient_heatmap")
@@ -287,7 +286,7 @@ else:
             if record is None:
                 components.empty_state(f"{patient_id} is not in the store any more; pick another patient.")
             else:
-                _patient_section(record)
+                _patient_section(record, timeline.instruments)
         _caseload_section(table, timeline.data_last_date)
 
 components.definitions_expander(

@@ -6,12 +6,14 @@ import copy
 
 import numpy as np
 
+from analysis.reporting.shapes import Report
+
 
 def _small(count, limit: int) -> bool:
     return isinstance(count, (int, np.integer)) and 1 <= count <= limit
 
 
-def suppress_report(report: dict, limit: int = 10) -> dict:
+def suppress_report(report: Report, limit: int = 10) -> Report:
     """Small-cell suppression: counts 1..limit become '<11'; rates and means built on them are withheld."""
     out = copy.deepcopy(report)
     out["suppressed"] = True

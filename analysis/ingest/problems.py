@@ -88,10 +88,13 @@ class ImportResult:
         )
 
     def problems_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             [(p.file, p.row, p.column, p.value, p.reason) for p in self.problems],
             columns=PROBLEM_COLUMNS,
         )
+        # Whole numbers with gaps (a file-level problem has no row): written 2, never 2.0.
+        frame["row"] = frame["row"].astype("Int64")
+        return frame
 
 
 class Refusal(Exception):

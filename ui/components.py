@@ -8,7 +8,6 @@ from typing import Any
 
 import streamlit as st
 
-from analysis import store
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.timeline import Timeline
 from analysis.instruments import INSTRUMENTS
@@ -284,7 +283,7 @@ def require_courses(timeline: Timeline | None, filters: CohortFilter) -> bool:
 
 def _store_key() -> tuple:
     path = state.db_path()
-    return (str(path), store.fingerprint(path), hash(state.settings()))
+    return (str(path), state.fingerprint(path), hash(state.settings()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -308,7 +307,7 @@ def cached(function: Callable, timeline: Timeline, *args, **kwargs) -> Any:
     analysis function starts by narrowing the timeline to its CohortFilter, so the narrowed cohort is
     made once here and handed over with the filter set to None: same numbers, one filtering per rerun.
     """
-    key = _store_key()
+    key = (*_store_key(), state.scope_key(timeline))  # a clinician's results never reach anyone else
     filters = next((arg for arg in args if isinstance(arg, CohortFilter)), None)
     call_args = args
     if filters is not None and not filters.is_everyone():

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from analysis import store
@@ -55,6 +58,39 @@ def _print_progress(fraction: float, message: str) -> None:
     print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
 
 
+class _ErrorLog(logging.Handler):
+    """Writes an unexpected error's traceback to a file, so the terminal shows only sentences."""
+
+    def __init__(self, path: Path):
+        super().__init__(logging.ERROR)
+        self.path = path
+        self.written = False
+        self.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            with self.path.open("a", encoding="utf-8") as file:
+                file.write(self.format(record) + "\n")
+            self.written = True
+        except OSError:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def _errors_logged_beside(store_path: Path) -> Iterator[_ErrorLog]:
+    """Route the importer's error log to <store>.errors.log for the length of one import."""
+    logger = logging.getLogger("analysis")
+    handler = _ErrorLog(store_path.with_name(store_path.name + ".errors.log"))
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False  # else Python's last-resort handler prints the traceback too
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def _run_import(args: argparse.Namespace) -> int:
     from analysis import ingest
     from analysis.engine.timeline import save_report_cache
@@ -62,7 +98,8 @@ def _run_import(args: argparse.Namespace) -> int:
 
     drop = [c.strip() for c in (args.drop_columns or "").split(",") if c.strip()]
     started = time.perf_counter()
-    with store.opened(_store_path(args.db)) as con:
+    path = _store_path(args.db)
+    with store.opened(path) as con, _errors_logged_beside(path) as error_log:
         result = ingest.import_files(
             con,
             args.files,
@@ -89,6 +126,8 @@ def _run_import(args: argparse.Namespace) -> int:
     if args.problems and result.problems:
         result.problems_frame().to_csv(args.problems, index=False)
         print(f"All {len(result.problems)} problems written to {args.problems}.", file=sys.stderr)
+    if error_log.written:
+        print(f"The details for a bug report are in {error_log.path}.", file=sys.stderr)
     if result.refused:
         print(result.summary_line(), file=sys.stderr)
         if not args.skip_invalid and any(p.row is not None for p in result.problems):

@@ -64,13 +64,13 @@ def _score_block(
         if wrong.any():
             mask = np.zeros(n, dtype=bool)
             mask[where[wrong]] = True
-            reasons = np.array(
-                [
-                    f"does not equal the sum of the item answers ({s}); correct the total or the items."
-                    for s in sums[wrong]
-                ],
-                dtype=object,
-            )  # only the wrong rows
+            # One reason per row of the table (flag picks the masked ones), even when other
+            # instruments' rows sit between these.
+            reasons = np.full(n, "", dtype=object)
+            reasons[where[wrong]] = [
+                f"does not equal the sum of the item answers ({s}); correct the total or the items."
+                for s in sums[wrong]
+            ]
             check.flag(mask, total_column, check.frame[total_column], reasons)
     written = check.given(total_column)
     for column in item_columns:

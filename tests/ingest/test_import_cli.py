@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from paths import REPO
-from test_importer import ASSESSMENTS, BAD_FILES, EXTERNAL, PATIENTS, SESSIONS, dump
+from test_importer import ASSESSMENTS, BAD_FILES, EXTERNAL, MIXED_WITH_A_WRONG_GAD7_TOTAL, PATIENTS, SESSIONS, dump
 
 from analysis import cli, store
 
@@ -201,3 +201,29 @@ def test_a_store_that_is_not_a_store_exits_2(capsys, tmp_path, clinic_files):
     not_a_store.write_text("these are my notes")
     code, _, err = run_main(capsys, "--db", not_a_store, *clinic_files)
     assert code == 2 and "Traceback" not in err and "Error:" in err
+
+
+def test_the_issue_8_file_exits_2_naming_row_column_and_sum(capsys, tmp_path):
+    """A GAD-7 total that disagrees with its items, below a PHQ-9 row: one sentence, not a traceback."""
+    db = tmp_path / "clinic.duckdb"
+    code, out, err = run_main(capsys, "--db", db, *write(tmp_path, [("a.csv", MIXED_WITH_A_WRONG_GAD7_TOTAL)]))
+    assert code == 2
+    assert "a.csv, row 3, column total: '9' does not equal the sum of the item answers (7)" in err
+    assert "Traceback" not in out + err and "unexpectedly" not in err
+
+
+def test_an_unexpected_error_is_one_sentence_and_its_traceback_goes_to_a_file(capsys, tmp_path, monkeypatch):
+    """Should a bug remain, the administrator reads a sentence; the traceback waits in a file beside the store."""
+    from analysis.ingest import pipeline
+
+    def broken(*args, **kwargs):
+        raise IndexError("a bug")
+
+    monkeypatch.setattr(pipeline, "validate_table", broken)
+    db = tmp_path / "clinic.duckdb"
+    code, out, err = run_main(capsys, "--db", db, *write(tmp_path, [("sessions.csv", SESSIONS)]))
+    assert code == 2
+    assert "Traceback" not in out + err
+    assert f"The details for a bug report are in {db}.errors.log." in err
+    logged = (tmp_path / "clinic.duckdb.errors.log").read_text()
+    assert "Traceback" in logged and "IndexError: a bug" in logged

@@ -471,6 +471,34 @@ def test_total_that_disagrees_with_items_is_refused_with_their_sum(con):
     assert "sum of the item answers (10)" in problem.reason
 
 
+MIXED_WITH_A_WRONG_GAD7_TOTAL = csv("""
+    patient_id,assessment_date,instrument,item_1,item_2,item_3,item_4,item_5,item_6,item_7,item_8,item_9,total
+    Z-001,2025-03-06,PHQ-9,1,1,1,1,1,1,1,1,1,9
+    Z-002,2025-03-06,GAD-7,1,1,1,1,1,1,1,,,9
+""")
+
+
+def test_a_wrong_total_among_other_instruments_rows_is_one_problem_not_a_crash(con):
+    """Issue 8: the reasons for wrong totals were one per wrong row, the mask one per table row."""
+    problem = only_problem(run(con, ("a.csv", MIXED_WITH_A_WRONG_GAD7_TOTAL)))
+    assert (problem.file, problem.row, problem.column, problem.value) == ("a.csv", 3, "total", "9")
+    assert "sum of the item answers (7)" in problem.reason
+    assert dump(con) == empty_store_dump()
+
+
+def test_wrong_totals_of_two_instruments_interleaved_each_get_their_own_sum(con):
+    rows = csv("""
+        patient_id,assessment_date,instrument,item_1,item_2,item_3,item_4,item_5,item_6,item_7,item_8,item_9,total
+        Z-001,2025-03-06,GAD-7,1,1,1,1,1,1,0,,,9
+        Z-001,2025-03-06,PHQ-9,2,2,2,2,2,2,2,2,2,18
+        Z-002,2025-03-06,PHQ-9,1,1,1,1,1,1,1,1,0,9
+        Z-002,2025-03-06,GAD-7,3,3,3,3,3,3,3,,,21
+        Z-003,2025-03-06,GAD-7,0,0,0,0,0,0,1,,,0
+    """)
+    result = run(con, ("a.csv", rows))
+    assert [(p.row, p.reason.split("(")[1].split(")")[0]) for p in result.problems] == [(2, "6"), (4, "8"), (6, "1")]
+
+
 def test_total_only_phq9_is_supplied_with_item9_unknown(con):
     assert run(con, ("a.csv", _phq9_row([], total=14))).ok
     assert assessment(con, "K-1", "2026-01-05", "PHQ-9") == {

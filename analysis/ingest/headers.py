@@ -149,9 +149,13 @@ _MODALITY_WORDS = {
 _RACEMIC_WORDS = {"ketamine", "racemic"}  # never with esketamine: nasal racemic ketamine is another treatment
 
 
+# A dose written beside the route ('Spravato 84mg', 'Ketamine IM 0.5 mg/kg') says nothing about the route.
+_DOSE_WORD = re.compile(r"^\d+(mg|mcg|ml|kg|g)?$|^(mg|mcg|ml|kg|per)$")
+
+
 def modality_for(cell: str) -> str | None:
-    """'IM', 'Ketamine IV', 'SL troche', 'Spravato' -> the canonical modality; None when unknown or ambiguous."""
-    words = set(normalise_header(cell).split("_")) - {""}
+    """'IM', 'Ketamine IV', 'SL troche', 'Spravato 84mg' -> the canonical modality; None when unknown or ambiguous."""
+    words = {word for word in normalise_header(cell).split("_") if word and not _DOSE_WORD.match(word)}
     named = [modality for modality, known in _MODALITY_WORDS.items() if words & known]
     if len(named) != 1:
         return None

@@ -271,6 +271,21 @@ def test_modality_aliases_are_mapped_case_insensitively(con):
     assert [s[2] for s in held(con)["sessions"]] == list(MODALITY_CELLS.values())
 
 
+def test_a_dose_written_beside_the_route_is_read_past(con):
+    """DATA_FORMAT.md's own examples: 'Spravato 84mg' and 'Ketamine IM 0.5 mg/kg' (found by the fuzzer)."""
+    cells = {
+        "Spravato 84mg": "esketamine_nasal",
+        "Spravato 56 mg": "esketamine_nasal",
+        "Ketamine IM 0.5 mg/kg": "ketamine_im",
+        "IV 35mg": "ketamine_iv",
+    }
+    result = run(con, ("s.csv", _one_per_day(cells, "patient_id,session_date,modality")))
+    assert result.ok, [p.sentence() for p in result.problems]
+    assert [s[2] for s in held(con)["sessions"]] == list(cells.values())
+    # A dose alone names no route.
+    assert only_problem(run(con, ("t.csv", _one_per_day(["84mg"], "patient_id,session_date,modality")))).value == "84mg"
+
+
 def test_unknown_or_ambiguous_modality_is_refused(con):
     cells = ["ketamine", "ECT", "esketamine IV", "ketamine nasal", "TMS"]
     result = run(con, ("s.csv", _one_per_day(cells, "patient_id,session_date,modality")))

@@ -55,7 +55,7 @@ def main() -> int:
                 print_blob=True,
             )(
                 given(case=exports(), skip_invalid=st.booleans())(
-                    lambda case, skip_invalid: one(case, skip_invalid, command_line)
+                    lambda case, skip_invalid, command_line=command_line: one(case, skip_invalid, command_line)
                 )
             )
         )

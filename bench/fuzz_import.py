@@ -43,6 +43,12 @@ def main() -> int:
         outcome = check_import(case, skip_invalid, command_line=command_line)
         counts["refused" if outcome.refused else "imported"] += 1
 
+    def round_of(command_line: bool):
+        def example(case, skip_invalid):
+            one(case, skip_invalid, command_line)
+
+        return example
+
     started = time.monotonic()
     while time.monotonic() < deadline:
         command_line = rng.random() < args.cli_share  # per round, so a failure replays the same way
@@ -53,11 +59,7 @@ def main() -> int:
                 database=None,
                 suppress_health_check=list(HealthCheck),
                 print_blob=True,
-            )(
-                given(case=exports(), skip_invalid=st.booleans())(
-                    lambda case, skip_invalid, command_line=command_line: one(case, skip_invalid, command_line)
-                )
-            )
+            )(given(case=exports(), skip_invalid=st.booleans())(round_of(command_line)))
         )
         try:
             test()

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from analysis import store
+from analysis import spreadsheet, store
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 MAX_PROBLEMS_SHOWN = 200
@@ -124,7 +124,7 @@ def _run_import(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if args.problems and result.problems:
-        result.problems_frame().to_csv(args.problems, index=False)
+        Path(args.problems).write_text(spreadsheet.csv_text(result.problems_frame()), encoding="utf-8")
         print(f"All {len(result.problems)} problems written to {args.problems}.", file=sys.stderr)
     if error_log.written:
         print(f"The details for a bug report are in {error_log.path}.", file=sys.stderr)

@@ -16,6 +16,7 @@ from analysis.engine.cohort import CohortFilter
 from analysis.engine.timeline import Timeline, load_timeline
 from analysis.reporting.report import ReportError, parse_quarter, quarterly_report
 from analysis.settings import load_settings
+from analysis.spreadsheet import csv_text, safe_frame
 
 INTERNAL_USE_NOTE = "INTERNAL USE ONLY: small-cell suppression is off; counts of 1-10 are shown. Do not share."
 SUPPRESSION_NOTE = "Counts of 1-10 are shown as <11 and rates or means built on them are withheld."
@@ -121,17 +122,18 @@ def to_csv(report: dict) -> str:
     """The tidy table; every row says whether small cells were suppressed, so no copy loses it."""
     table = tidy_table(report)
     table["suppression"] = _notes(report)[0]
-    return table.to_csv(index=False)
+    return csv_text(table)
 
 
 def to_xlsx(report: dict) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        pd.DataFrame({"note": _notes(report)}).to_excel(writer, sheet_name="About", index=False)
-        table = tidy_table(report)
+        # openpyxl writes a text cell starting with '=' as a formula: every sheet goes through safe_frame.
+        safe_frame(pd.DataFrame({"note": _notes(report)})).to_excel(writer, sheet_name="About", index=False)
+        table = safe_frame(tidy_table(report))
         table.loc[table["section"] != "Trajectory"].to_excel(writer, sheet_name="Outcomes", index=False)
         table.loc[table["section"] == "Trajectory"].to_excel(writer, sheet_name="Trajectory", index=False)
-        settings_table(report).to_excel(writer, sheet_name="Settings", index=False)
+        safe_frame(settings_table(report)).to_excel(writer, sheet_name="Settings", index=False)
         for sheet in writer.sheets.values():
             for column in sheet.columns:
                 width = max(len(str(cell.value or "")) for cell in column)

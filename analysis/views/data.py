@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analysis import ingest, store
+from analysis import ingest, spreadsheet, store
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.timeline import Timeline
 from analysis.ingest.headers import KIND_NAMES, canonical_column, is_identifying_header, table_kind
@@ -217,7 +217,8 @@ def quarantine_rows(con: duckdb.DuckDBPyConnection | None) -> pd.DataFrame:
 
 
 def as_csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode("utf-8")
+    """A download: rejected values are quoted verbatim, so none may become a live formula in Excel."""
+    return spreadsheet.csv_bytes(frame)
 
 
 # ---------------------------------------------------------------------------

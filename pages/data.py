@@ -18,8 +18,7 @@ UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls"]
 
 
 def _store_key() -> tuple:
-    path = state.db_path()
-    return str(path), store.fingerprint(path)
+    return state.version()[0]
 
 
 @st.cache_data(show_spinner="Checking every row against the store…", max_entries=4)

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from analysis import store
 from analysis.charts import patient as patient_charts
 from analysis.views import caseload as caseload_views
 from analysis.views import patient as patient_views
@@ -22,8 +21,7 @@ NO_MATCH = (
 
 
 def _store_key() -> tuple:
-    path = state.db_path()
-    return str(path), store.fingerprint(path), hash(state.settings())
+    return state.version()[0]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -8,7 +8,6 @@ from typing import Any
 
 import streamlit as st
 
-from analysis import store
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.timeline import Timeline
 from analysis.views.overview import ACTIVE_WINDOW_DAYS, courses_started
@@ -243,9 +242,9 @@ def require_courses(timeline: Timeline | None, filters: CohortFilter) -> bool:
     return True
 
 
-def _store_key() -> tuple:
-    path = state.db_path()
-    return (str(path), store.fingerprint(path), hash(state.settings()))
+def _version(timeline: Timeline) -> tuple:
+    """The key a timeline's numbers are cached under: the version it carries (read with it, once)."""
+    return timeline.version or state.version()[0]
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -265,11 +264,11 @@ def _cached(
 def cached(function: Callable, timeline: Timeline, *args, **kwargs) -> Any:
     """function(timeline, *args) from analysis/, cached per store version, settings and arguments (filters too).
 
-    The timeline stays out of the cache key (it is large); the store's fingerprint stands for it. Every
+    The timeline stays out of the cache key (it is large); the version it carries stands for it. Every
     analysis function starts by narrowing the timeline to its CohortFilter, so the narrowed cohort is
     made once here and handed over with the filter set to None: same numbers, one filtering per rerun.
     """
-    key = _store_key()
+    key = _version(timeline)
     filters = next((arg for arg in args if isinstance(arg, CohortFilter)), None)
     call_args = args
     if filters is not None and not filters.is_everyone():

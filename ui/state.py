@@ -7,6 +7,7 @@ can write while the dashboard is open and the next rerun shows the new data.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -77,13 +78,42 @@ def ensure_store() -> bool:
         return demo_store.ensure_default_demo(path)
 
 
+def _this_run() -> object | None:
+    """An object that lives exactly as long as this rerun (None outside a Streamlit run).
+
+    Streamlit gives each rerun a fresh `cursors` dict; holding it in the session state keeps it
+    alive, so an identity test never mistakes a later rerun for this one (as id() could).
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return None if ctx is None else ctx.cursors
+
+
+def version() -> tuple[tuple, Settings]:
+    """(store path, fingerprint, settings hash) and the settings, read once per rerun.
+
+    The timeline, the cursor and every cached view of one rerun then describe the same store, even
+    when an import lands halfway through the rerun; the next rerun reads the new version.
+    """
+    run = _this_run()
+    memo = st.session_state.get("_version")
+    if run is not None and memo is not None and memo[0] is run:
+        return memo[1], memo[2]
+    path = db_path()
+    current = settings()
+    key = (str(path), store.fingerprint(path), hash(current))
+    st.session_state["_version"] = (run, key, current)
+    return key, current
+
+
 def connection() -> duckdb.DuckDBPyConnection | None:
     """A cursor on the current snapshot for this session (None while no store file exists)."""
-    path = db_path()
-    snapshot = _snapshot(str(path), store.fingerprint(path))
+    (path_key, fingerprint, _), _ = version()
+    snapshot = _snapshot(path_key, fingerprint)
     if snapshot is None:
         return None
-    key = ("cursor", id(snapshot))
+    key = ("cursor", path_key, fingerprint)  # the store version, never id() of a copy that may be freed
     if st.session_state.get("_cursor_key") != key:
         st.session_state["_cursor"] = snapshot.cursor()
         st.session_state["_cursor_key"] = key
@@ -97,16 +127,19 @@ def _timeline(path_key: str, fingerprint: tuple, settings_key: int, _settings: S
         return None
     cursor = snapshot.cursor()
     try:
-        return load_timeline(cursor, _settings)
+        loaded = load_timeline(cursor, _settings)
     finally:
         cursor.close()
+    return dataclasses.replace(loaded, version=(path_key, fingerprint, settings_key))
 
 
 def timeline() -> Timeline | None:
-    """Every course and outcome of the store, computed once per store version and settings."""
-    path = db_path()
-    current = settings()
-    return _timeline(str(path), store.fingerprint(path), hash(current), current)
+    """Every course and outcome of the store, computed once per store version and settings.
+
+    It carries its version (timeline.version): cache what is computed from it under that key.
+    """
+    key, current = version()
+    return _timeline(*key, current)
 
 
 def is_demo() -> bool:
@@ -143,6 +176,7 @@ def data_changed() -> None:
     """Call after the app itself wrote to the store: drop this session's cursor on the old copy."""
     st.session_state.pop("_cursor_key", None)
     st.session_state.pop("_cursor", None)
+    st.session_state.pop("_version", None)
 
 
 def run_inside_frame() -> None:

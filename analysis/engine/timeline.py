@@ -37,6 +37,9 @@ class Timeline:
     # The latest score at each timepoint of the induction window (t = 0..L, t = L within 28 days).
     induction_scores: pd.DataFrame | None = None
     extras: dict = field(default_factory=dict, compare=False)
+    # What caches key this timeline on (the app: store file, its fingerprint, the settings); () when
+    # unkeyed. Carried with the data so no cache can pair these numbers with another store version.
+    version: tuple = field(default=(), compare=False)
 
     def subset(self, course_ids) -> Timeline:
         """The same timeline holding only the given courses.
@@ -60,7 +63,11 @@ class Timeline:
             picked[name] = frame.loc[rows]
             picked_keys[name] = keys[name][rows]
         return Timeline(
-            settings=self.settings, data_last_date=self.data_last_date, **picked, extras={"course_keys": picked_keys}
+            settings=self.settings,
+            data_last_date=self.data_last_date,
+            **picked,
+            extras={"course_keys": picked_keys},
+            version=self.version,
         )
 
 

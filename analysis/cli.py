@@ -218,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     reporting = commands.add_parser(
         "report",
         help="the quarterly outcomes report",
-        description="The quarterly cohort report (OUTCOMES.md §6-7). Small counts (1-10) are suppressed "
+        description="The quarterly cohort report (OUTCOMES.md §6-7). Small counts (1 to the settings' "
+        "suppression_max, 10 by default) are suppressed "
         "unless --no-suppress is given for internal use.",
         epilog="Examples:\n  python -m analysis report --quarter 2026Q1 --format html --out q1.html\n"
         "  python -m analysis report --quarter all --format json --no-suppress",
@@ -236,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reporting.add_argument("--out", metavar="FILE", help="write here instead of standard output (required for xlsx)")
     reporting.add_argument(
-        "--no-suppress", action="store_true", help="show counts of 1-10 (internal use only; the output says so)"
+        "--no-suppress",
+        action="store_true",
+        help="show small counts (internal use only; the output says so)",
     )
     reporting.add_argument("--settings", metavar="FILE", help="settings file (default settings.toml)")
     cohort = reporting.add_argument_group(

@@ -273,7 +273,8 @@ def _quality_section(timeline, filters) -> None:
     st.plotly_chart(patient_charts.completion_by_session(completion), key="data_completion_chart")
     st.caption(
         "A session counts as measured when a questionnaire was filled in after the previous session and no "
-        "later than the session's own day (for session 1: in the 30 days before it, the baseline window). "
+        "later than the session's own day (for session 1: "
+        f"in the {state.settings().baseline_window_days} days before it, the baseline window). "
         "Only sessions 1 to the induction length of each course are counted here."
     )
     with st.expander("Courses without a baseline, to chase up"):

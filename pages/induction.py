@@ -45,7 +45,8 @@ if components.require_courses(timeline, filters):
 
     by_session = components.cached(induction_views.response_by_session, timeline, instrument, filters)
     st.plotly_chart(
-        components.figure(charts.response_by_session, by_session, instrument), key="induction_by_session_chart"
+        components.figure(charts.response_by_session, by_session, instrument, state.settings()),
+        key="induction_by_session_chart",
     )
 
     summary = components.cached(instrument_summary, timeline, instrument, filters)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analysis import charts
+from analysis import charts, wording
 from analysis.reporting.report import instrument_summary
 from analysis.views import overview as overview_views
 from ui import components, state
@@ -59,7 +59,7 @@ if components.require_courses(timeline, filters):
                 itt["n"],
                 itt["response_rate"],
                 itt["response_ci"],
-                help="Endpoint at most half of baseline.",
+                help=f"Endpoint {wording.response_rule(state.settings())}.",
             )
         with tiles[1]:
             components.rate_tile(
@@ -68,7 +68,7 @@ if components.require_courses(timeline, filters):
                 itt["n"],
                 itt["remission_rate"],
                 itt["remission_ci"],
-                help="Endpoint 4 or lower.",
+                help=f"Endpoint {wording.remission_rule(state.settings())}.",
             )
         with tiles[2]:
             components.rate_tile(

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analysis import wording
 from analysis.charts import patient as patient_charts
 from analysis.views import caseload as caseload_views
 from analysis.views import patient as patient_views
@@ -40,7 +41,7 @@ def _figure(store_key: tuple, patient_id: str, kind: str, instrument: str, _reco
     if kind == "scores":
         span = patient_charts.date_span(_record.sessions, _record.assessments)
         return patient_charts.patient_scores(
-            _record.assessments, _record.sessions, _record.reference_lines, instrument, span
+            _record.assessments, _record.sessions, _record.reference_lines, instrument, span, state.settings()
         )
     grid = patient_views.item_grid(_record.assessments, instrument)
     return patient_charts.item_heatmap(grid, instrument, patient_views.item_labels(instrument))
@@ -84,8 +85,10 @@ def _patient_section(record) -> None:
             st.caption(f"No {instrument} recorded for this patient.")
     st.caption(
         "Sessions are marked under the scores: a tick for each induction session, a diamond for each booster, "
-        "coloured by modality. Dashed grey: the course's baseline; dash-dot blue: half of baseline (response); "
-        "dotted green: remission (4 or less). Red triangles: PHQ-9 item 9 answered 1 or more. Shading: severity."
+        "coloured by modality. Dashed grey: the course's baseline; dash-dot blue: "
+        f"{wording.response_threshold(state.settings())} (response); dotted green: remission "
+        f"({wording.remission_rule(state.settings())}). Red triangles: PHQ-9 item 9 answered 1 or more. "
+        "Shading: severity."
     )
 
     instrument = (
@@ -211,7 +214,8 @@ def _caseload_section(everyone, as_of) -> None:
         f"the course finished induction and the last session was more than {patient_views.BOOSTER_DUE_DAYS} days ago "
         f"(and not more than {state.settings().course_gap_days}, after which a new session starts a new course). "
         "*In induction*: the induction series is under way. *Loss of response*: after responding at the end of "
-        "induction, a later PHQ-9 was 10 or more and above half of baseline. **PHQ-9 outcome** is the engine's: "
+        f"induction, a later PHQ-9 was {wording.loss_of_response_rule(state.settings())}. **PHQ-9 outcome** is the "
+        "engine's: "
         "responding or remitted at the end of induction (completers) or at the last induction score (others); "
         "*pending* while induction runs."
     )

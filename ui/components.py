@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from analysis import wording
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.timeline import Timeline
 from analysis.views.overview import ACTIVE_WINDOW_DAYS, courses_started
@@ -57,7 +58,7 @@ DEFINITIONS: dict[str, str] = {
     ),
     "response": (
         "**Response.** The endpoint score is at most {response_percent} of the baseline score "
-        "(e.g. PHQ-9 20 → 10 or lower)."
+        "(e.g. {response_example})."
     ),
     "remission": "**Remission.** The endpoint score is {remission_max} or lower (the minimal-symptom band).",
     "reliable_change": (
@@ -141,6 +142,7 @@ def _setting_words() -> dict[str, str]:
         "end_of_induction_window_days": settings.end_of_induction_window_days,
         "eligibility_min": settings.eligibility_min,
         "response_percent": f"{settings.response_fraction:.0%}",
+        "response_example": wording.response_example(settings),
         "remission_max": settings.remission_max,
         "reliable_changes": " or ".join(f"{points} ({code})" for code, points in reliable.items()),
         "pre_booster_window_days": settings.pre_booster_window_days,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from analysis import wording
 from analysis.charts.theme import (
     MODALITY_COLOURS,
     PALETTE,
@@ -20,6 +21,7 @@ from analysis.charts.theme import (
     shade_severity_bands,
     timepoint_label,
 )
+from analysis.settings import Settings
 
 
 def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str | None = None) -> go.Figure:
@@ -122,13 +124,17 @@ def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str |
     return figure
 
 
-def response_by_session(frame: pd.DataFrame, instrument: str) -> go.Figure:
-    """% of eligible courses responding and remitting after each session (95% CI), n under each session."""
+def response_by_session(frame: pd.DataFrame, instrument: str, settings: Settings | None = None) -> go.Figure:
+    """% of eligible courses responding and remitting after each session (95% CI), n under each session.
+
+    settings: the clinic's (the legend and subtitle state its rules); OUTCOMES.md defaults when None.
+    """
+    settings = settings or Settings()
     rows = frame.loc[frame["n"] > 0].sort_values("t")
     figure = go.Figure()
     for measure, label, colour, offset in (
-        ("responding", "Responding (score ≤ half of baseline)", PALETTE["blue"], -0.05),
-        ("remitting", "Remitting (score ≤ 4)", PALETTE["green"], 0.05),
+        ("responding", f"Responding (score ≤ {wording.response_threshold(settings)})", PALETTE["blue"], -0.05),
+        ("remitting", f"Remitting (score ≤ {settings.remission_max})", PALETTE["green"], 0.05),
     ):
         figure.add_trace(
             go.Scatter(
@@ -150,7 +156,8 @@ def response_by_session(frame: pd.DataFrame, instrument: str) -> go.Figure:
         f"{instrument}: share of eligible courses responding and remitting after each session",
         "Sessions received before the questionnaire (n = eligible courses measured)",
         "Eligible courses (%)",
-        subtitle="Among courses with a baseline of 10 or more and a questionnaire after that session; 95% CI",
+        subtitle=f"Among courses with a baseline of {wording.eligibility_rule(settings)} and a questionnaire after "
+        "that session; 95% CI",
     )
     figure.update_xaxes(
         tickvals=rows["t"].tolist(), ticktext=[f"{timepoint_label(t)}<br>n={n}" for t, n in zip(rows["t"], rows["n"])]

@@ -13,8 +13,10 @@ from analysis.charts.theme import (
     shade_severity_bands,
 )
 from analysis.instruments import INSTRUMENTS
+from analysis.settings import Settings
 from analysis.views.patient import ITEM_ANSWERS
 from analysis.vocabulary import MODALITY_LABELS
+from analysis.wording import response_threshold
 
 INSTRUMENT_WORDS = {"PHQ-9": "Depression", "GAD-7": "Anxiety"}
 SCORE_COLOUR = PALETTE["black"]
@@ -74,13 +76,13 @@ def _session_markers(figure: go.Figure, sessions: pd.DataFrame) -> None:
         )
 
 
-def _reference_lines(figure: go.Figure, lines: pd.DataFrame, instrument: str, span) -> None:
+def _reference_lines(figure: go.Figure, lines: pd.DataFrame, instrument: str, span, settings: Settings) -> None:
     rows = lines.loc[lines["instrument"] == instrument]
     several = rows["course_number"].nunique() > 1
     for _index, (label, column, colour, dash) in enumerate(
         (
             ("Baseline", "baseline", BASELINE_COLOUR, "dash"),
-            ("Response threshold (half of baseline)", "response_threshold", RESPONSE_COLOUR, "dashdot"),
+            (f"Response threshold ({response_threshold(settings)})", "response_threshold", RESPONSE_COLOUR, "dashdot"),
         )
     ):
         xs, ys, texts = [], [], []
@@ -120,7 +122,12 @@ def _reference_lines(figure: go.Figure, lines: pd.DataFrame, instrument: str, sp
 
 
 def patient_scores(
-    assessments: pd.DataFrame, sessions: pd.DataFrame, lines: pd.DataFrame, instrument: str, span=None
+    assessments: pd.DataFrame,
+    sessions: pd.DataFrame,
+    lines: pd.DataFrame,
+    instrument: str,
+    span=None,
+    settings: Settings | None = None,
 ) -> go.Figure:
     """One patient's PHQ-9 or GAD-7 totals over time, on the severity bands, with sessions and reference lines.
 
@@ -135,7 +142,7 @@ def patient_scores(
     figure = go.Figure()
     shade_severity_bands(figure, instrument)
     _session_markers(figure, sessions)
-    _reference_lines(figure, lines, instrument, span)
+    _reference_lines(figure, lines, instrument, span, settings or Settings())
     if len(scored):
         how = (
             scored["total_method"]

@@ -17,9 +17,8 @@ from analysis.engine.timeline import Timeline, load_timeline
 from analysis.reporting.report import ReportError, parse_quarter, quarterly_report
 from analysis.settings import load_settings
 from analysis.spreadsheet import csv_text, safe_frame
+from analysis.wording import eligibility_rule, internal_use_note, remission_rule, response_rule, suppression_note
 
-INTERNAL_USE_NOTE = "INTERNAL USE ONLY: small-cell suppression is off; counts of 1-10 are shown. Do not share."
-SUPPRESSION_NOTE = "Counts of 1-10 are shown as <11 and rates or means built on them are withheld."
 GROUP_NAMES = {"itt": "Intention to treat", "completers": "Completers"}
 
 
@@ -112,7 +111,7 @@ def settings_table(report: dict) -> pd.DataFrame:
 
 def _notes(report: dict) -> list[str]:
     return [
-        INTERNAL_USE_NOTE if not report["suppressed"] else SUPPRESSION_NOTE,
+        (suppression_note if report["suppressed"] else internal_use_note)(report["settings"]),
         f"Quarter: {report['quarter']} (courses by the date of their first session). Cohort: {report['cohort']}.",
         f"Data up to {report['data_last_date']}. Definitions: docs/DEFINITIONS.md (OUTCOMES.md).",
     ]
@@ -225,8 +224,8 @@ th, td {{ border: 1px solid #d5d9e0; padding: .3rem .5rem; text-align: left; }} 
 <div class="tile">Item 9 positive at baseline<b>{_format(report["item9_positive_baseline"])}</b></div>
 </div>
 <h2>Response and remission</h2>
-<p>Response: score at endpoint at most half of baseline. Remission: score 4 or less. Only courses with a
-baseline of {report["settings"]["eligibility_min"]} or more count. Intention to treat keeps every finished course
+<p>Response: score at endpoint {response_rule(report["settings"])}. Remission: score {remission_rule(report["settings"])}.
+Only courses with a baseline of {eligibility_rule(report["settings"])} count. Intention to treat keeps every finished course
 (the last score, or the baseline when there is none); completers are courses that finished induction with an
 end-of-induction score. 95% Wilson intervals in brackets.</p>
 <table><tr><th>Instrument</th><th>Group</th><th>Courses</th><th>Responders</th><th>Response rate</th><th>Remitters</th><th>Remission rate</th></tr>

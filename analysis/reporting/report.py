@@ -16,7 +16,6 @@ from analysis.engine.timeline import TRAJECTORY_TIMEPOINTS, Timeline
 from analysis.instruments import INSTRUMENTS
 from analysis.reporting.suppression import suppress_report
 
-SUPPRESSED = "<11"
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
 
 

@@ -1,4 +1,4 @@
-"""Small-cell suppression (OUTCOMES.md §6): counts of 1..limit become "<11", rates and means built on them are withheld."""
+"""Small-cell suppression (OUTCOMES.md §6): counts of 1..limit become "<limit+1", rates and means on them are withheld."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ import copy
 
 import numpy as np
 
+from analysis.wording import suppressed_label
+
 
 def _small(count, limit: int) -> bool:
     return isinstance(count, (int, np.integer)) and 1 <= count <= limit
 
 
 def suppress_report(report: dict, limit: int = 10) -> dict:
-    """Small-cell suppression: counts 1..limit become '<11'; rates and means built on them are withheld."""
+    """Small-cell suppression: counts 1..limit become '<limit+1' ('<11'); rates and means built on them are withheld."""
     out = copy.deepcopy(report)
     out["suppressed"] = True
-    shown = f"<{limit + 1}"
+    shown = suppressed_label(limit)
 
     def count(value):
         return shown if _small(value, limit) else value

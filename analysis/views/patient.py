@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analysis import wording
 from analysis.engine.durability import durability
 from analysis.engine.timeline import Timeline
 from analysis.instruments import INSTRUMENTS, PHQ9
@@ -273,7 +274,7 @@ def status_badges(timeline: Timeline, course_id: str, lost: dict[str, pd.Series]
                 Badge(
                     f"{code}: no baseline score",
                     "warning",
-                    f"Without a {code} in the 30 days before the first session, change cannot be judged.",
+                    f"Without a {code} {wording.baseline_window(settings)}, change cannot be judged.",
                 )
             )
             continue
@@ -283,7 +284,7 @@ def status_badges(timeline: Timeline, course_id: str, lost: dict[str, pd.Series]
                 Badge(
                     f"{code}: baseline {baseline} below {settings.eligibility_min}",
                     "neutral",
-                    f"Response and remission are judged only from a baseline of {settings.eligibility_min} or more.",
+                    f"Response and remission are judged only from a baseline of {wording.eligibility_rule(settings)}.",
                 )
             )
             continue
@@ -339,7 +340,7 @@ def status_badges(timeline: Timeline, course_id: str, lost: dict[str, pd.Series]
                         f"{code}: loss of response on {date}",
                         "bad",
                         f"{int(mine['days'].iloc[0])} days after the last induction session, the score "
-                        f"was {settings.loss_of_response_min} or more and above half of baseline.",
+                        f"was {wording.loss_of_response_rule(settings)}.",
                     )
                 )
             elif len(mine):

@@ -28,7 +28,8 @@ REQUIRED = {
     "patients": ("patient_id",),
     "sessions": ("patient_id", "session_date", "modality"),
     "assessments": ("patient_id", "assessment_date", "instrument"),
-    "session_log": ("patient_id", "session_date", "modality"),
+    # DATA_FORMAT.md: a log with no modality column at all is a file of assessments.
+    "session_log": ("patient_id", "session_date"),
 }
 ALLOWED = {
     "patients": PATIENT_COLUMNS,

@@ -609,6 +609,23 @@ def test_session_log_row_is_a_session_and_a_same_day_assessment_per_instrument(c
     assert store.counts(con)["assessments"] == 3
 
 
+def test_a_session_log_without_a_modality_column_is_a_file_of_assessments(con):
+    """DATA_FORMAT.md, layout B: 'a log with no modality column at all is a file of assessments'."""
+    log = csv("""
+        patient_id,session_date,phq9_total,gad7_total
+        K-1,2026-01-05,14,9
+        K-1,2026-02-05,6,
+    """)
+    result = run(con, ("log.csv", log))
+    assert result.ok, [p.sentence() for p in result.problems]
+    assert held(con)["sessions"] == []
+    assert [(a[1], a[2], a[4]) for a in held(con)["assessments"]] == [
+        (dt.date(2026, 1, 5), "GAD-7", 9),
+        (dt.date(2026, 1, 5), "PHQ-9", 14),
+        (dt.date(2026, 2, 5), "PHQ-9", 6),
+    ]
+
+
 def test_session_log_rows_that_say_nothing_or_dose_without_modality_are_refused(con):
     log = csv("""
         patient_id,session_date,modality,dose_mg,phq9_total

@@ -85,10 +85,12 @@ class ImportResult:
         )
 
     def problems_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             [(p.file, p.row, p.column, p.value, p.reason) for p in self.problems],
             columns=PROBLEM_COLUMNS,
         )
+        # Whole numbers even beside a file's own problem (no row): row 4, never 4.0.
+        return frame.astype({"row": "Int64"})
 
 
 class Refusal(Exception):

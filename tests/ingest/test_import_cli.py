@@ -227,3 +227,14 @@ def test_an_unexpected_error_is_one_sentence_and_its_traceback_goes_to_a_file(ca
     assert f"The details for a bug report are in {db}.errors.log." in err
     logged = (tmp_path / "clinic.duckdb.errors.log").read_text()
     assert "Traceback" in logged and "IndexError: a bug" in logged
+
+
+def test_the_problems_file_numbers_rows_as_whole_numbers_beside_file_problems(capsys, tmp_path):
+    """Found by the fuzzer: a file problem (no row) beside row problems made every row 4.0 in --problems."""
+    files = write(tmp_path, [("a.csv", MIXED_WITH_A_WRONG_GAD7_TOTAL), ("s.csv", b"patient_id,notes\nK-1,x\n")])
+    written = tmp_path / "problems.csv"
+    code, _, _ = run_main(capsys, "--db", tmp_path / "db.duckdb", "--problems", written, *files)
+    assert code == 2
+    lines = written.read_text().splitlines()
+    assert any(line.startswith("a.csv,3,total,") for line in lines), lines
+    assert any(line.startswith("s.csv,,") for line in lines), lines

@@ -87,7 +87,9 @@ def _this_run() -> object | None:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx(suppress_warning=True)
-    return None if ctx is None else ctx.cursors
+    # Should a Streamlit release drop `cursors`, each call reads the file again (the timeline still
+    # carries its own key, so no cache is mislabelled).
+    return getattr(ctx, "cursors", None)
 
 
 def version() -> tuple[tuple, Settings]:

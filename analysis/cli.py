@@ -30,24 +30,35 @@ Layout A: up to three tables, each a CSV file or a sheet of one .xlsx workbook; 
 each is told by its header:
   patients     patient_id[, age_band, sex, primary_condition, site, clinician_id]
   sessions     patient_id, session_date, modality[, dose_mg, site, clinician_id]
-  assessments  patient_id, assessment_date, instrument, item_1..item_9 and/or total
+  assessments  patient_id, assessment_date, instrument (PHQ-9, GAD-7, PCL-5), item_1..item_20
+               and/or total
 Layout B: a session log, one row per session with the scores taken before it:
-  patient_id, session_date, modality, phq9_total, gad7_total[, phq9_item_1..9, gad7_item_1..7,
+  patient_id, session_date, modality, phq9_total, gad7_total, pcl5_total[, phq9_item_1..9,
+  gad7_item_1..7, pcl5_item_1..20,
   dose_mg, site, clinician_id]
-Dates are YYYY-MM-DD (Excel date cells are fine). Templates and examples: data/templates,
-data/examples.
+Dates are YYYY-MM-DD (Excel date cells are fine), or MM/DD/YYYY or DD/MM/YYYY: the order is told
+by the column's own dates, else by date_order in settings.toml, and the summary says which.
+Modality words may sit in a longer value ('Spravato 84mg', 'Ketamine IM 0.5 mg/kg').
+Templates and examples: data/templates, data/examples.
+
+Any other export comes in through a column mapping (--mapping FILE, a TOML file: export header
+-> canonical column, value maps, date format, drops); examples for REDCap and an EHR visit
+export are in data/mappings, and the dashboard's Data page builds one from an upload.
 
 Every row is checked. With any problem nothing is imported, and every problem is listed as
 file, row (as your spreadsheet numbers it), column, value and reason. Importing the same file
 again changes nothing. Columns that identify a person (names, dates of birth, SSN, MRN,
-email, phone, address, ZIP) are refused: remove them or name them in --drop-columns.
+email, phone, address, ZIP) are refused: remove them or name them in --drop-columns. An MRN
+column can be the patient key through --pseudonymize: each value becomes a keyed pseudonym
+(HMAC-SHA256 under the clinic's key) before anything is checked or stored.
 
 Exit status: 0 imported, 2 refused (nothing changed).
 
 Examples:
   python -m analysis import --db data/clinic.duckdb sessions.csv assessments.csv
   python -m analysis import --db data/clinic.duckdb clinic.xlsx --drop-columns first_name,dob
-  python -m analysis import --db data/clinic.duckdb log.csv --skip-invalid"""
+  python -m analysis import --db data/clinic.duckdb log.csv --skip-invalid
+  python -m analysis import --db data/clinic.duckdb visits.csv --pseudonymize"""
 
 
 def _store_path(argument: str | None) -> Path:
@@ -94,11 +105,21 @@ def _errors_logged_beside(store_path: Path) -> Iterator[_ErrorLog]:
 def _run_import(args: argparse.Namespace) -> int:
     from analysis import ingest
     from analysis.engine.timeline import save_report_cache
+    from analysis.ingest.mapping import load_mapping
+    from analysis.ingest.pseudonyms import backup_warning, load_key
     from analysis.settings import load_settings
 
     drop = [c.strip() for c in (args.drop_columns or "").split(",") if c.strip()]
     started = time.perf_counter()
     path = _store_path(args.db)
+    mapping = load_mapping(args.mapping) if args.mapping else None
+    key = None
+    if args.pseudonymize:
+        key = load_key(path)
+        if key.created:
+            print(f"Warning: {backup_warning(key)}", file=sys.stderr)
+        elif not args.quiet:
+            print(f"Pseudonym key {key.fingerprint} ({key.source}).", file=sys.stderr)
     with store.opened(path) as con, _errors_logged_beside(path) as error_log:
         result = ingest.import_files(
             con,
@@ -106,6 +127,8 @@ def _run_import(args: argparse.Namespace) -> int:
             skip_invalid=args.skip_invalid,
             drop_columns=drop,
             progress=None if args.quiet else _print_progress,
+            pseudonym_key=key,
+            mapping=mapping,
         )
         imported_in = time.perf_counter() - started
         if not result.refused:
@@ -199,6 +222,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importing.add_argument(
         "--drop-columns", metavar="C1,C2", help="columns to leave out before checking (e.g. identifying columns)"
+    )
+    importing.add_argument(
+        "--mapping",
+        metavar="MAPPING.toml",
+        help="a column mapping for exports in another shape (examples in data/mappings; the Data page makes one)",
+    )
+    importing.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="replace each patient_id (or an MRN column standing in for it) with a keyed pseudonym before "
+        "any check; the key is $OUTCOMES_KEY or a file beside the store, created on first use",
     )
     importing.add_argument("--problems", metavar="FILE", help="also write every problem to this CSV file")
     importing.add_argument("--quiet", action="store_true", help="no progress lines")

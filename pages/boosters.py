@@ -14,9 +14,7 @@ filters = state.filters()
 st.caption(f"Cohort: {filters.describe()}")
 
 if components.require_courses(timeline, filters):
-    instrument = (
-        st.segmented_control("Questionnaire", ["PHQ-9", "GAD-7"], default="PHQ-9", key="boosters_instrument") or "PHQ-9"
-    )
+    instrument = components.instrument_picker(timeline.instruments, key="boosters_instrument")
     summary = components.cached(boosters_views.booster_summary, timeline, filters)
     rate = components.cached(boosters_views.booster_rate, timeline, filters)
     durability = components.cached(boosters_views.durability_view, timeline, instrument, filters)

@@ -1,6 +1,9 @@
 """Data: load exports with a checked preview first, the import history, quarantine, data quality, templates."""
 
+import hashlib
 import logging
+import os
+import secrets
 from pathlib import Path
 
 import streamlit as st
@@ -8,6 +11,24 @@ import streamlit as st
 from analysis import ingest, store
 from analysis.charts import patient as patient_charts
 from analysis.engine.timeline import save_report_cache
+from analysis.ingest.headers import KIND_NAMES
+from analysis.ingest.mapping import (
+    CANONICAL_COLUMNS,
+    VALUE_COLUMNS,
+    Mapping,
+    MappingError,
+    load_mapping,
+    parse_mapping,
+    to_toml,
+)
+from analysis.ingest.pseudonyms import (
+    KEY_ENV,
+    ClinicKey,
+    PseudonymKeyError,
+    backup_warning,
+    key_path_for,
+    load_key,
+)
 from analysis.views import data as data_views
 from ui import components, state
 
@@ -22,8 +43,180 @@ def _store_key() -> tuple:
 
 
 @st.cache_data(show_spinner="Checking every row against the store…", max_entries=4)
-def _preview(store_key: tuple, sources: tuple, skip_invalid: bool, drop_columns: tuple, _con):
-    return data_views.preview_import(_con, list(sources), skip_invalid=skip_invalid, drop_columns=drop_columns)
+def _preview(
+    store_key: tuple,
+    sources: tuple,
+    skip_invalid: bool,
+    drop_columns: tuple,
+    mapping_toml: str | None,
+    key_fingerprint: str | None,
+    _con,
+    _key,
+):
+    mapping = parse_mapping(mapping_toml) if mapping_toml else None
+    return data_views.preview_import(
+        _con, list(sources), skip_invalid=skip_invalid, drop_columns=drop_columns, mapping=mapping, pseudonym_key=_key
+    )
+
+
+def _preview_key(path: Path) -> ClinicKey:
+    """The clinic's key when it exists; before the first pseudonymized import, a stand-in for the preview only.
+
+    The key file is created on import, not on preview: nobody gets a key to back up for a file never imported.
+    """
+    try:
+        return load_key(path, create=False)
+    except PseudonymKeyError:
+        if "data_preview_key" not in st.session_state:
+            st.session_state["data_preview_key"] = ClinicKey(secrets.token_bytes(32), "preview only")
+        return st.session_state["data_preview_key"]
+
+
+def _pseudonym_section(path: Path) -> ClinicKey | None:
+    pseudonymize = st.checkbox(
+        "Replace patient IDs with keyed pseudonyms",
+        key="data_pseudonymize",
+        help="Each patient ID (or an MRN column used as the patient key) is replaced by a keyed hash before "
+        "anything is checked or stored; the same ID gives the same pseudonym on every import.",
+    )
+    if not pseudonymize:
+        return None
+    try:
+        key = load_key(path, create=False)
+    except PseudonymKeyError as error:
+        if os.environ.get(KEY_ENV):  # a key named by the environment that cannot be used
+            st.error(str(error))
+            return None
+        st.caption(
+            f"No pseudonym key yet: one is created at `{key_path_for(path)}` on import. Back it up with the store."
+        )
+        return _preview_key(path)
+    st.caption(
+        f"Pseudonym key in use: fingerprint **{key.fingerprint}** ({key.source}). The key itself is never shown."
+    )
+    return key
+
+
+def _mapping_choices(table, table_key: str) -> Mapping | None:
+    """The pickers for one file: the canonical column of each header, what it holds, its values, its dates."""
+    choices: dict[str, str | None] = {}
+    options = [data_views.LEAVE_OUT, *CANONICAL_COLUMNS]
+    st.markdown(f"**{table.label}**: the column each export header holds")
+    grid = st.columns(3)
+    suggestions = data_views.suggest_columns(table)
+    for number, header in enumerate(table.frame.columns):
+        suggested = suggestions[header]
+        with grid[number % 3]:
+            picked = st.selectbox(
+                str(header),
+                options,
+                index=options.index(suggested) if suggested else 0,
+                key=f"data_map_{table_key}_{number}",
+                help=f"Values such as: {data_views.sample_values(header, table.frame[header])}",
+            )
+        choices[header] = None if picked == data_views.LEAVE_OUT else picked
+    kinds = list(KIND_NAMES)
+    suggested_kind = data_views.suggest_kind(list(choices.values()))
+    left, right = st.columns(2)
+    with left:
+        kind = st.selectbox(
+            "This file holds",
+            kinds,
+            index=kinds.index(suggested_kind),
+            format_func=KIND_NAMES.get,
+            key=f"data_map_{table_key}_kind",
+        )
+    with right:
+        formats = list(data_views.DATE_FORMATS)
+        date_words = st.selectbox("Dates are written", formats, key=f"data_map_{table_key}_dates")
+    values: dict[str, dict[str, str]] = {}
+    by_column = {column: header for header, column in choices.items() if column}
+    for column, allowed in VALUE_COLUMNS.items():
+        header = by_column.get(column)
+        if header is None:
+            continue
+        read_as = data_views.value_choices(column, table.frame[header])
+        with st.expander(f"Values of {header} (read as {column})", expanded=any(v is None for v in read_as.values())):
+            for number, (value, known) in enumerate(read_as.items()):
+                picks = [data_views.AS_WRITTEN, *allowed]
+                picked = st.selectbox(
+                    value,
+                    picks,
+                    index=picks.index(known) if known else 0,
+                    key=f"data_map_{table_key}_{column}_{number}",
+                )
+                if picked != data_views.AS_WRITTEN and picked != known:
+                    values.setdefault(column, {})[value] = picked
+    try:
+        return data_views.build_mapping("page", kind, choices, values, date_format=data_views.DATE_FORMATS[date_words])
+    except MappingError as error:
+        st.warning(str(error).replace("In page table 1, ", ""), icon=":material/rule:")
+        return None
+
+
+def _mapping_step(tables, key: ClinicKey | None) -> Mapping | None:
+    """An upload not in layout A or B: pick a saved mapping, or make one, preview it, save it by name."""
+    st.markdown("**Column mapping**")
+    names = ", ".join(t.label for t in tables)
+    st.info(
+        f"{names} is not in layout A or B. Map its columns once: the mapping is saved by name and reused "
+        "for every later export of the same system.",
+        icon=":material/alt_route:",
+    )
+    saved = data_views.saved_mappings()
+    pending = st.session_state.pop("data_mapping_saved", None)
+    if pending:
+        st.session_state["data_mapping_choice"] = pending
+    new = "Make a new mapping"
+    choice = st.selectbox("Mapping", [new, *saved["name"]], key="data_mapping_choice")
+    if choice != new:
+        row = saved.loc[saved["name"] == choice].iloc[0]
+        try:
+            mapping = load_mapping(row["path"])
+        except MappingError as error:
+            st.error(str(error))
+            return None
+        st.caption(f"Reads: {row['reads']}. Saved in `{row['path']}`.")
+        st.download_button(
+            f"Download {choice}.toml",
+            to_toml(mapping),
+            file_name=f"{choice}.toml",
+            mime="application/toml",
+            key="data_mapping_download",
+            icon=":material/download:",
+        )
+        return mapping
+    parts = []
+    for table in tables:
+        table_key = hashlib.sha256(f"{table.label}|{list(table.frame.columns)}".encode()).hexdigest()[:10]
+        with st.container(border=True):
+            part = _mapping_choices(table, table_key)
+        if part is None:
+            return None
+        parts.append(part)
+        preview, problems = data_views.mapped_preview(
+            part, table, date_order=state.settings().date_order, pseudonym_key=key
+        )
+        st.markdown(f"**The first rows of {table.label} as they would load**")
+        if len(preview):
+            st.dataframe(preview, hide_index=True, key=f"data_map_preview_{table_key}")
+        for sentence in problems[:5]:
+            st.warning(sentence, icon=":material/rule:")
+    stem = Path(tables[0].label.split(" [")[0]).stem
+    name = st.text_input("Save this mapping as", value=f"{stem}_mapping", key="data_mapping_name")
+    mapping = data_views.combined_mapping(name or "page", parts)
+    if st.button("Save mapping", key="data_mapping_save", icon=":material/save:"):
+        try:
+            saved_at = data_views.save_mapping(mapping)
+        except MappingError as error:
+            st.error(str(error))
+            return mapping
+        st.session_state["data_mapping_saved"] = mapping.name
+        st.session_state["data_last_action"] = (
+            f"Mapping {mapping.name} saved to {saved_at}; it is offered for every later upload."
+        )
+        st.rerun()
+    return mapping
 
 
 def _user_name() -> str | None:
@@ -39,6 +232,9 @@ def _announce_last_action() -> None:
     message = st.session_state.pop("data_last_action", None)
     if message:
         st.success(message, icon=":material/check_circle:")
+    warning = st.session_state.pop("data_key_warning", None)
+    if warning:
+        st.warning(warning, icon=":material/key:")
 
 
 def _remove_demo_section(path: Path) -> None:
@@ -82,8 +278,12 @@ def _import_section(con, path: Path) -> None:
         )
         return
     sources = tuple((upload.name, upload.getvalue()) for upload in uploads)
+    key = _pseudonym_section(path)
+    unmapped = [t for t in data_views.raw_tables(sources) if data_views.needs_mapping(t)]
+    mapping = _mapping_step(unmapped, key) if unmapped else None
     tables = data_views.read_previews(sources)
-    identifying = sorted({c for t in tables for c in t.identifying_columns})
+    mapped_labels = {t.label for t in unmapped}  # their identifying columns are the mapping step's business
+    identifying = sorted({c for t in tables if t.label not in mapped_labels for c in t.identifying_columns})
     columns = sorted({str(c) for t in tables for c in t.head.columns})
     if identifying:
         st.warning(
@@ -107,7 +307,16 @@ def _import_section(con, path: Path) -> None:
             "quarantine. Off: any invalid row stops the whole import.",
         )
 
-    preview = _preview(_store_key(), sources, skip_invalid, tuple(drop), con)
+    preview = _preview(
+        _store_key(),
+        sources,
+        skip_invalid,
+        tuple(drop),
+        to_toml(mapping) if mapping else None,
+        key.fingerprint if key else None,
+        con,
+        key,
+    )
     st.markdown("**What the files hold**")
     for table in preview.tables:
         if table.error:
@@ -131,6 +340,8 @@ def _import_section(con, path: Path) -> None:
     else:
         summary = data_views.file_summary(result)
         st.dataframe(summary, hide_index=True)
+        for note in data_views.import_notes(result):
+            st.caption(note)
         if preview.can_import:
             st.success(
                 f"Ready: {result.added:,} new rows will be added, {result.merged:,} are already in the store"
@@ -167,7 +378,11 @@ def _import_section(con, path: Path) -> None:
 
     if st.button("Import into the store", type="primary", disabled=not preview.can_import, key="data_confirm"):
         bar = st.progress(0.0, text="Starting the import")
+        warning = None
         try:
+            if key is not None:
+                key = load_key(path)  # the real key: created now, on the first pseudonymized import
+                warning = backup_warning(key) if key.created else None
             with store.opened(path) as writer:
                 done = ingest.import_bytes(
                     writer,
@@ -176,11 +391,14 @@ def _import_section(con, path: Path) -> None:
                     drop_columns=list(drop),
                     user=_user_name(),
                     progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                    mapping=mapping,
+                    pseudonym_key=key,
+                    date_order=state.settings().date_order,
                 )
                 if not done.refused:
                     bar.progress(1.0, text="Computing outcomes")
                     save_report_cache(writer, state.settings())
-        except store.StoreError as error:
+        except (store.StoreError, PseudonymKeyError) as error:
             st.error(str(error))
             return
         except Exception as error:  # a fault in the importer: nothing was written (one transaction)
@@ -195,6 +413,8 @@ def _import_section(con, path: Path) -> None:
             st.dataframe(done.problems_frame(), hide_index=True)
             return
         st.session_state["data_last_action"] = done.summary_line()
+        if warning:
+            st.session_state["data_key_warning"] = warning
         state.data_changed()
         st.rerun()
 
@@ -302,8 +522,22 @@ def _templates_section() -> None:
             )
     st.caption(
         "Layout A: up to three tables (patients, sessions, assessments) as CSV files or sheets of one "
-        "workbook. Layout B: one row per session with the scores taken before it. Dates as YYYY-MM-DD."
+        "workbook. Layout B: one row per session with the scores taken before it. Dates as YYYY-MM-DD, "
+        "MM/DD/YYYY or DD/MM/YYYY."
     )
+    mappings = data_views.saved_mappings()
+    if len(mappings):
+        st.markdown("**Column mappings** (for exports in another shape; `--mapping FILE` on the command line)")
+        for row in mappings.itertuples():
+            path = Path(row.path)
+            st.download_button(
+                f"{path.name}: {row.reads}",
+                data=path.read_bytes(),
+                file_name=path.name,
+                mime="application/toml",
+                key=f"data_mapping_file_{path.stem}",
+                icon=":material/download:",
+            )
 
 
 st.title("Data")
@@ -321,6 +555,13 @@ for column, (label, key) in zip(
     with column:
         components.count_tile(label, counts[key])
 st.caption(f"Store: `{path}`")
+try:
+    clinic_key = load_key(path, create=False)
+    st.caption(
+        f"Pseudonym key: fingerprint **{clinic_key.fingerprint}** ({clinic_key.source}); the key is never shown."
+    )
+except PseudonymKeyError:
+    pass  # no key yet: one is made on the first import with pseudonyms
 if not state.has_data():
     st.info(
         "The store is empty. Import your clinic's exports below: start from a template on the **Templates and "

@@ -21,10 +21,7 @@ st.caption(f"Cohort: {filters.describe()}")
 if components.require_courses(timeline, filters):
     left, right = st.columns([1, 2])
     with left:
-        instrument = (
-            st.segmented_control("Questionnaire", ["PHQ-9", "GAD-7"], default="PHQ-9", key="induction_instrument")
-            or "PHQ-9"
-        )
+        instrument = components.instrument_picker(timeline.instruments, key="induction_instrument")
     with right:
         split = st.selectbox(
             "Split the mean score by",
@@ -61,7 +58,7 @@ if components.require_courses(timeline, filters):
             f"change); completers are the {summary['completers']['n']} that finished induction with an "
             f"end-of-induction score. Left out: {left_out['no_baseline']} without a baseline, "
             f"{left_out['baseline_below_threshold']} with a baseline below "
-            f"{timeline.settings.eligibility_min}, {left_out['in_progress']} in progress."
+            f"{timeline.settings.rules_for(instrument).eligibility_min}, {left_out['in_progress']} in progress."
         )
     with right:
         st.plotly_chart(components.figure(charts.severity_mix, mix, instrument), key="induction_severity_chart")

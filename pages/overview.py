@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analysis import charts, wording
+from analysis import charts
 from analysis.reporting.report import instrument_summary
 from analysis.views import overview as overview_views
 from ui import components, state
@@ -47,7 +47,7 @@ if components.require_courses(timeline, filters):
             "Courses in progress", started["in_progress"], caption="still in induction; not yet in the rates"
         )
 
-    for instrument in ("PHQ-9", "GAD-7"):
+    for instrument in timeline.instruments:
         summary = components.cached(instrument_summary, timeline, instrument, filters)
         itt = summary["itt"]
         st.subheader(f"{instrument} outcomes (intention to treat)")
@@ -59,7 +59,7 @@ if components.require_courses(timeline, filters):
                 itt["n"],
                 itt["response_rate"],
                 itt["response_ci"],
-                help=f"Endpoint {wording.response_rule(state.settings())}.",
+                help=f"Response: {state.settings().rules_for(instrument).response_words()}.",
             )
         with tiles[1]:
             components.rate_tile(
@@ -68,7 +68,7 @@ if components.require_courses(timeline, filters):
                 itt["n"],
                 itt["remission_rate"],
                 itt["remission_ci"],
-                help=f"Endpoint {wording.remission_rule(state.settings())}.",
+                help=f"Remission: {state.settings().rules_for(instrument).remission_words()}.",
             )
         with tiles[2]:
             components.rate_tile(
@@ -92,7 +92,7 @@ if components.require_courses(timeline, filters):
         st.caption(
             f"{itt['n']} eligible courses counted. Left out: {left_out['no_baseline']} without a baseline "
             f"{instrument}, {left_out['baseline_below_threshold']} with a baseline below "
-            f"{timeline.settings.eligibility_min}, {left_out['in_progress']} still in progress."
+            f"{timeline.settings.rules_for(instrument).eligibility_min}, {left_out['in_progress']} still in progress."
         )
 
     st.subheader("Safety: PHQ-9 item 9 (thoughts of self-harm)")

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from analysis import wording
 from analysis.charts import patient as patient_charts
 from analysis.views import caseload as caseload_views
 from analysis.views import patient as patient_views
@@ -41,7 +40,7 @@ def _figure(store_key: tuple, patient_id: str, kind: str, instrument: str, _reco
     if kind == "scores":
         span = patient_charts.date_span(_record.sessions, _record.assessments)
         return patient_charts.patient_scores(
-            _record.assessments, _record.sessions, _record.reference_lines, instrument, span, state.settings()
+            _record.assessments, _record.sessions, _record.reference_lines, instrument, span
         )
     grid = patient_views.item_grid(_record.assessments, instrument)
     return patient_charts.item_heatmap(grid, instrument, patient_views.item_labels(instrument))
@@ -54,7 +53,7 @@ def _open_selected_row() -> None:
         st.session_state["patient_id"] = st.session_state["patient_caseload_ids"][rows[0]]
 
 
-def _patient_section(record) -> None:
+def _patient_section(record, instruments: tuple[str, ...]) -> None:
     st.subheader(f"Patient {record.patient_id}")
     st.caption(patient_views.patient_description(record.attributes))
     alert = patient_views.item9_alert_text(record.item9_alerts)
@@ -75,7 +74,7 @@ def _patient_section(record) -> None:
     else:
         st.info("This patient has questionnaires but no sessions in the store, so there is no course to judge.")
 
-    for instrument in ("PHQ-9", "GAD-7"):
+    for instrument in instruments:
         if (record.assessments["instrument"] == instrument).any():
             st.plotly_chart(
                 _figure(_store_key(), record.patient_id, "scores", instrument, record),
@@ -85,17 +84,14 @@ def _patient_section(record) -> None:
             st.caption(f"No {instrument} recorded for this patient.")
     st.caption(
         "Sessions are marked under the scores: a tick for each induction session, a diamond for each booster, "
-        "coloured by modality. Dashed grey: the course's baseline; dash-dot blue: "
-        f"{wording.response_threshold(state.settings())} (response); dotted green: remission "
-        f"({wording.remission_rule(state.settings())}). Red triangles: PHQ-9 item 9 answered 1 or more. "
-        "Shading: severity."
+        "coloured by modality. Dashed grey: the course's baseline; dash-dot blue: the response threshold; "
+        "dotted green: the remission threshold (each instrument's own rule, in the definitions below). "
+        "Red triangles: PHQ-9 item 9 answered 1 or more. Shading: severity."
     )
 
-    instrument = (
-        st.segmented_control(
-            "Answers question by question", ["PHQ-9", "GAD-7"], default="PHQ-9", key="patient_items_instrument"
-        )
-        or "PHQ-9"
+    recorded = [code for code in instruments if (record.assessments["instrument"] == code).any()]
+    instrument = components.instrument_picker(
+        recorded or instruments, key="patient_items_instrument", label="Answers question by question"
     )
     if (record.assessments["instrument"] == instrument).any():
         st.plotly_chart(_figure(_store_key(), record.patient_id, "items", instrument, record), key="patient_heatmap")
@@ -214,7 +210,8 @@ def _caseload_section(everyone, as_of) -> None:
         f"the course finished induction and the last session was more than {patient_views.BOOSTER_DUE_DAYS} days ago "
         f"(and not more than {state.settings().course_gap_days}, after which a new session starts a new course). "
         "*In induction*: the induction series is under way. *Loss of response*: after responding at the end of "
-        f"induction, a later PHQ-9 was {wording.loss_of_response_rule(state.settings())}. **PHQ-9 outcome** is the "
+        f"induction, a later PHQ-9 was {state.settings().rules_for('PHQ-9').eligibility_min} or more and no longer "
+        f"met the response rule ({state.settings().rules_for('PHQ-9').response_words()}). **PHQ-9 outcome** is the "
         "engine's: "
         "responding or remitted at the end of induction (completers) or at the last induction score (others); "
         "*pending* while induction runs."
@@ -250,7 +247,7 @@ else:
             if record is None:
                 components.empty_state(f"{patient_id} is not in the store any more; pick another patient.")
             else:
-                _patient_section(record)
+                _patient_section(record, timeline.instruments)
         _caseload_section(table, timeline.data_last_date)
 
 components.definitions_expander(

@@ -142,7 +142,10 @@ else:
                 _shown_report(timeline, earlier, filters, suppress) for earlier in report.previous_quarters(quarter, 4)
             ]
             st.dataframe(quarterly_views.history_table(history + [shown]), hide_index=True)
-            st.plotly_chart(charts.report_rates_by_quarter(history + [shown], "PHQ-9"), key="quarterly_history_chart")
+            for code in shown["instruments"]:
+                st.plotly_chart(
+                    charts.report_rates_by_quarter(history + [shown], code), key=f"quarterly_history_chart_{code}"
+                )
             st.caption(
                 "A quarter whose rate is withheld for small numbers, or that has no courses, has no point on "
                 "the chart; the table above says which."

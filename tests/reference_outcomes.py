@@ -30,11 +30,51 @@ class Instrument:
     max_missing_for_prorating: int
     total_max: int
     reliable_change: int
+    eligibility_min: int  # §4 eligible: baseline >= this
+    remission_max: int  # §4 remission: endpoint <= this
+    response_fraction: float | None = None  # §4 response: endpoint <= fraction x baseline (PHQ-9, GAD-7)
+    response_drop: int | None = None  # §4 response: baseline - endpoint >= drop (PCL-5)
+    item_max: int = 3
+
+    def responds(self, baseline: int, endpoint: int) -> bool:
+        if self.response_fraction is not None:
+            return endpoint <= self.response_fraction * baseline
+        return baseline - endpoint >= self.response_drop
 
 
+# OUTCOMES.md §1 and §4, typed in from the contract's tables.
 INSTRUMENTS = {
-    "PHQ-9": Instrument("PHQ-9", n_items=9, max_missing_for_prorating=2, total_max=27, reliable_change=6),
-    "GAD-7": Instrument("GAD-7", n_items=7, max_missing_for_prorating=1, total_max=21, reliable_change=4),
+    "PHQ-9": Instrument(
+        "PHQ-9",
+        9,
+        max_missing_for_prorating=2,
+        total_max=27,
+        reliable_change=6,
+        eligibility_min=10,
+        remission_max=4,
+        response_fraction=0.5,
+    ),
+    "GAD-7": Instrument(
+        "GAD-7",
+        7,
+        max_missing_for_prorating=1,
+        total_max=21,
+        reliable_change=4,
+        eligibility_min=10,
+        remission_max=4,
+        response_fraction=0.5,
+    ),
+    "PCL-5": Instrument(
+        "PCL-5",
+        20,
+        max_missing_for_prorating=4,
+        total_max=80,
+        reliable_change=10,
+        eligibility_min=33,
+        remission_max=32,
+        response_drop=10,
+        item_max=4,
+    ),
 }
 
 INDUCTION_LENGTH = {
@@ -48,7 +88,6 @@ COURSE_GAP_DAYS = 90
 OWNERSHIP_LEAD_DAYS = 30
 END_OF_INDUCTION_WINDOW_DAYS = 28
 IN_PROGRESS_DAYS = 28
-ELIGIBILITY_MIN = 10
 PRE_BOOSTER_WINDOW_DAYS = 7
 TRAJECTORY_MAX_T = 8
 SUPPRESS_MAX_COUNT = 10
@@ -161,6 +200,7 @@ class Timeline:
     assessments: list[dict]
     course_outcomes: list[dict]
     boosters: list[dict]
+    instruments_recorded: set[str]
 
 
 def _merge_sessions(sessions: Iterable[dict]) -> dict[str, list[tuple[dt.date, str]]]:
@@ -185,7 +225,7 @@ def _scored_assessments(assessments: Iterable[dict]) -> tuple[list[dict], list[d
         instrument = row["instrument"]
         day = as_date(row["assessment_date"])
         all_dates.append(day)
-        items = [as_optional_int(row.get(f"item_{i}")) for i in range(1, 10)]
+        items = [as_optional_int(row.get(f"item_{i}")) for i in range(1, 21)]
         total, item9 = score(instrument, items, as_optional_int(row.get("total")))
         if total is None:
             continue  # incomplete: kept in the store, left out of every outcome
@@ -203,6 +243,8 @@ def _scored_assessments(assessments: Iterable[dict]) -> tuple[list[dict], list[d
 
 
 def build_timeline(patients: Iterable[dict], sessions: Iterable[dict], assessments: Iterable[dict]) -> Timeline:
+    assessments = list(assessments)
+    instruments_recorded = {row["instrument"] for row in assessments}
     patient_rows = {str(row["patient_id"]): row for row in patients}
     sessions_by_patient = _merge_sessions(sessions)
     complete_assessments, assessment_dates = _scored_assessments(assessments)
@@ -301,7 +343,7 @@ def build_timeline(patients: Iterable[dict], sessions: Iterable[dict], assessmen
         for (course_id, instrument), rows in sorted(owned_by_course.items())
     ]
     boosters = _boosters(courses, owned_by_course)
-    return Timeline(data_last_date, courses, session_rows, owned, outcomes, boosters)
+    return Timeline(data_last_date, courses, session_rows, owned, outcomes, boosters, instruments_recorded)
 
 
 def _latest(rows: Iterable[dict]) -> dict | None:
@@ -336,7 +378,7 @@ def _course_outcome(course: dict, instrument: str, rows: list[dict]) -> dict:
     baseline = baseline_row["total"] if baseline_row else None
     eoi_row = assessment_at(course, rows, L) if course["completed_induction"] else None
 
-    eligible = baseline is not None and baseline >= ELIGIBILITY_MIN
+    eligible = baseline is not None and baseline >= spec.eligibility_min
     completer = eligible and course["completed_induction"] and eoi_row is not None
     in_itt = eligible and not course["in_progress"]
 
@@ -349,7 +391,7 @@ def _course_outcome(course: dict, instrument: str, rows: list[dict]) -> dict:
         itt_endpoint = latest["total"] if latest else baseline  # baseline carried forward
 
     def responds(endpoint: int) -> bool:
-        return endpoint <= 0.5 * baseline
+        return spec.responds(baseline, endpoint)
 
     return {
         "course_id": course["course_id"],
@@ -365,9 +407,9 @@ def _course_outcome(course: dict, instrument: str, rows: list[dict]) -> dict:
         "in_itt": in_itt,
         "itt_endpoint": itt_endpoint,
         "itt_response": responds(itt_endpoint) if in_itt else None,
-        "itt_remission": itt_endpoint <= 4 if in_itt else None,
+        "itt_remission": itt_endpoint <= spec.remission_max if in_itt else None,
         "completer_response": responds(eoi_row["total"]) if completer else None,
-        "completer_remission": eoi_row["total"] <= 4 if completer else None,
+        "completer_remission": eoi_row["total"] <= spec.remission_max if completer else None,
         "reliable_improvement": baseline - itt_endpoint >= spec.reliable_change if in_itt else None,
         "reliable_deterioration": itt_endpoint - baseline >= spec.reliable_change if in_itt else None,
         # kept for the trajectory and durability, not engine columns
@@ -420,7 +462,16 @@ def durability(timeline: Timeline, instrument: str) -> list[dict]:
             continue
         course = outcome["_course"]
         later = [r for r in outcome["_rows"] if r["assessment_date"] > outcome["end_of_induction_date"]]
-        lost = next((r for r in later if r["total"] >= 10 and r["total"] > 0.5 * outcome["baseline"]), None)
+        # §5: at or above the eligibility threshold and no longer meeting the response rule.
+        spec = INSTRUMENTS[instrument]
+        lost = next(
+            (
+                r
+                for r in later
+                if r["total"] >= spec.eligibility_min and not spec.responds(outcome["baseline"], r["total"])
+            ),
+            None,
+        )
         end = lost["assessment_date"] if lost else outcome["_rows"][-1]["assessment_date"]
         result.append(
             {
@@ -519,7 +570,9 @@ def quarterly_report(timeline: Timeline, quarter: str = "all", suppress: bool = 
         ),
         "instruments": {
             instrument: _instrument_block([o for o in outcomes if o["instrument"] == instrument])
+            # §7: every instrument with at least one assessment in the store has its block.
             for instrument in INSTRUMENTS
+            if instrument in timeline.instruments_recorded
         },
     }
     return suppress_small_cells(report) if suppress else report

@@ -16,7 +16,8 @@ def test_the_shipped_settings_file_holds_the_outcomes_md_defaults():
     assert shipped.induction_length_for("ketamine_oral") == 6
     assert shipped.reliable_change_for("PHQ-9") == 6
     assert shipped.reliable_change_for("GAD-7") == 4
-    assert shipped.eligibility_min == 10
+    assert shipped.rules_for("PHQ-9").eligibility_min == 10
+    assert shipped.rules_for("PCL-5").eligibility_min == 33
     assert shipped.suppression_max == 10
 
 
@@ -38,7 +39,10 @@ def test_the_environment_names_the_settings_file(tmp_path: Path, monkeypatch):
     path = tmp_path / "s.toml"
     path.write_text("[outcomes]\neligibility_min = 12\n")
     monkeypatch.setenv("OUTCOMES_SETTINGS", str(path))
-    assert load_settings().eligibility_min == 12
+    # [outcomes] from before per-instrument rules still applies to the fraction-rule instruments.
+    assert load_settings().rules_for("PHQ-9").eligibility_min == 12
+    assert load_settings().rules_for("GAD-7").eligibility_min == 12
+    assert load_settings().rules_for("PCL-5").eligibility_min == 33
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from typing import Any
 
 import streamlit as st
 
-from analysis import wording
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.timeline import Timeline
+from analysis.instruments import INSTRUMENTS
 from analysis.views.overview import ACTIVE_WINDOW_DAYS, courses_started
 from ui import state
 
@@ -43,8 +43,8 @@ DEFINITIONS: dict[str, str] = {
         "latest one after the last induction session, at most {end_of_induction_window_days} days after it."
     ),
     "eligibility": (
-        "**Who counts in the rates.** Only courses whose baseline score is {eligibility_min} or more "
-        "(moderate symptoms) can respond or remit. Courses without a baseline, with a lower baseline, or "
+        "**Who counts in the rates.** Only courses whose baseline score is at or above the instrument's "
+        "threshold ({eligibility_min}) can respond or remit. Courses without a baseline, with a lower baseline, or "
         "still in progress are left out, and the page says how many."
     ),
     "itt": (
@@ -56,11 +56,8 @@ DEFINITIONS: dict[str, str] = {
         "**Completers.** Eligible courses that finished the induction series and have an end-of-induction "
         "score. Completer rates are usually higher than ITT rates because those who stopped early are not in them."
     ),
-    "response": (
-        "**Response.** The endpoint score is at most {response_percent} of the baseline score "
-        "(e.g. {response_example})."
-    ),
-    "remission": "**Remission.** The endpoint score is {remission_max} or lower (the minimal-symptom band).",
+    "response": ("**Response.** {response_rules}."),
+    "remission": "**Remission.** {remission_rules}.",
     "reliable_change": (
         "**Reliable improvement.** The score fell by at least {reliable_changes} points from baseline to the "
         "ITT endpoint, a change larger than questionnaire noise. A rise of the same size is *reliable "
@@ -85,14 +82,10 @@ DEFINITIONS: dict[str, str] = {
     ),
     "session_rates": (
         "**Responding / remitting by session.** Among eligible courses with a score after that many sessions, "
-        "the share whose score was at most {response_percent} of baseline (responding) or {remission_max} or "
-        "lower (remitting). Each point has its own n."
+        "the share meeting the response rule (responding) or the remission rule (remitting) at that point. "
+        "{response_rules}. {remission_rules}. Each point has its own n."
     ),
-    "severity": (
-        "**Severity bands.** PHQ-9: 0–4 minimal, 5–9 mild, 10–14 moderate, 15–19 moderately severe, "
-        "20–27 severe. GAD-7: 0–4 minimal, 5–9 mild, 10–14 moderate, 15–21 severe. Shaded the same way on "
-        "every chart."
-    ),
+    "severity": ("**Severity bands.** {severity_bands}. Shaded the same way on every chart."),
     "boosters": (
         "**Booster.** Any session after the induction series of a course. The *booster interval* is the number "
         "of days since the previous session."
@@ -108,8 +101,8 @@ DEFINITIONS: dict[str, str] = {
     ),
     "durability": (
         "**Durability of response.** Among completers who responded, the days from the last induction session "
-        "to the first later questionnaire with a score of {loss_of_response_min} or more *and* above "
-        "{response_percent} of baseline (loss of response). Courses that have not lost response count up to "
+        "to the first later questionnaire at or above the eligibility threshold ({eligibility_min}) that no "
+        "longer meets the response rule (loss of response). Courses that have not lost response count up to "
         "their last questionnaire (censored). The Kaplan–Meier curve shows the share still responding over "
         "time; the median is the time by which half have lost response."
     ),
@@ -132,7 +125,18 @@ def _setting_words() -> dict[str, str]:
     induction_words = " or ".join(f"{n}" for n in ketamine) + " for ketamine"
     if "esketamine_nasal" in lengths:
         induction_words += f", {lengths['esketamine_nasal']} for esketamine (Spravato)"
-    reliable = dict(settings.reliable_change)
+    rules = dict(settings.instrument_rules)
+    shown = [code for code in (state.timeline().instruments if state.timeline() else ()) if code in rules] or list(
+        rules
+    )
+
+    def per_instrument(words) -> str:
+        """'PHQ-9 and GAD-7: <words>; PCL-5: <other words>': instruments sharing a rule are named together."""
+        grouped: dict[str, list[str]] = {}
+        for code in shown:
+            grouped.setdefault(words(rules[code]), []).append(code)
+        return "; ".join(f"{' and '.join(codes)}: {text}" for text, codes in grouped.items())
+
     return {
         "course_gap_days": settings.course_gap_days,
         "induction_lengths": induction_words,
@@ -140,13 +144,14 @@ def _setting_words() -> dict[str, str]:
         "active_days": ACTIVE_DAYS,
         "baseline_window_days": settings.baseline_window_days,
         "end_of_induction_window_days": settings.end_of_induction_window_days,
-        "eligibility_min": settings.eligibility_min,
-        "response_percent": f"{settings.response_fraction:.0%}",
-        "response_example": wording.response_example(settings),
-        "remission_max": settings.remission_max,
-        "reliable_changes": " or ".join(f"{points} ({code})" for code, points in reliable.items()),
+        "eligibility_min": per_instrument(lambda r: f"{r.eligibility_min} or more"),
+        "response_rules": per_instrument(lambda r: r.response_words()),
+        "remission_rules": per_instrument(lambda r: r.remission_words()),
+        "reliable_changes": " or ".join(f"{rules[code].reliable_change} ({code})" for code in shown),
+        "severity_bands": "; ".join(
+            f"{code}: " + ", ".join(f"{b.low}–{b.high} {b.label}" for b in INSTRUMENTS[code].bands) for code in shown
+        ),
         "pre_booster_window_days": settings.pre_booster_window_days,
-        "loss_of_response_min": settings.loss_of_response_min,
         "suppression_max": settings.suppression_max,
     }
 
@@ -164,6 +169,21 @@ def definitions_expander(topics: list[str], expanded: bool = False) -> None:
         for topic in topics:
             st.markdown(DEFINITIONS[topic].format(**words))
         st.caption(f"Settings in use: {state.settings().source}. The full contract is OUTCOMES.md.")
+
+
+def instrument_picker(instruments, key: str, label: str = "Questionnaire") -> str:
+    """The questionnaires the clinic records, as a one-click picker; the first is picked by default.
+
+    Only instruments with assessments in the store are offered (OUTCOMES.md §7), so a clinic that never
+    records the PCL-5 never sees it.
+    """
+    options = list(instruments) or [next(iter(INSTRUMENTS))]
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)  # e.g. a stale choice from before an import
+    picked = st.segmented_control(
+        label, options, default=options[0], key=key, format_func=lambda code: f"{code} ({INSTRUMENTS[code].condition})"
+    )
+    return picked or options[0]
 
 
 def empty_state(message: str) -> None:

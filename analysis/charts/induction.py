@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis import wording
 from analysis.charts.theme import (
     MODALITY_COLOURS,
     PALETTE,
@@ -129,12 +128,12 @@ def response_by_session(frame: pd.DataFrame, instrument: str, settings: Settings
 
     settings: the clinic's (the legend and subtitle state its rules); OUTCOMES.md defaults when None.
     """
-    settings = settings or Settings()
+    rules = (settings or Settings()).rules_for(instrument)
     rows = frame.loc[frame["n"] > 0].sort_values("t")
     figure = go.Figure()
     for measure, label, colour, offset in (
-        ("responding", f"Responding (score ≤ {wording.response_threshold(settings)})", PALETTE["blue"], -0.05),
-        ("remitting", f"Remitting (score ≤ {settings.remission_max})", PALETTE["green"], 0.05),
+        ("responding", f"Responding (score ≤ {rules.threshold_words()})", PALETTE["blue"], -0.05),
+        ("remitting", f"Remitting (score ≤ {rules.remission_max})", PALETTE["green"], 0.05),
     ):
         figure.add_trace(
             go.Scatter(
@@ -156,8 +155,7 @@ def response_by_session(frame: pd.DataFrame, instrument: str, settings: Settings
         f"{instrument}: share of eligible courses responding and remitting after each session",
         "Sessions received before the questionnaire (n = eligible courses measured)",
         "Eligible courses (%)",
-        subtitle=f"Among courses with a baseline of {wording.eligibility_rule(settings)} and a questionnaire after "
-        "that session; 95% CI",
+        subtitle=f"Among courses with a {rules.eligibility_words()} and a questionnaire after that session; 95% CI",
     )
     figure.update_xaxes(
         tickvals=rows["t"].tolist(), ticktext=[f"{timepoint_label(t)}<br>n={n}" for t, n in zip(rows["t"], rows["n"])]

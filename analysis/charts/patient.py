@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.charts.theme import (
+    INSTRUMENT_COLOURS,
     MODALITY_COLOURS,
     PAGE_LAYOUT,
     PALETTE,
@@ -13,28 +14,27 @@ from analysis.charts.theme import (
     shade_severity_bands,
 )
 from analysis.instruments import INSTRUMENTS
-from analysis.settings import Settings
 from analysis.views.patient import ITEM_ANSWERS
 from analysis.vocabulary import MODALITY_LABELS
-from analysis.wording import response_threshold
 
-INSTRUMENT_WORDS = {"PHQ-9": "Depression", "GAD-7": "Anxiety"}
 SCORE_COLOUR = PALETTE["black"]
 BASELINE_COLOUR = PALETTE["grey"]
 RESPONSE_COLOUR = PALETTE["sky"]
 REMISSION_COLOUR = PALETTE["green"]
 # Item answers 0-3, light to dark: one sequential ramp built from the palette's blue.
-ANSWER_SCALE = [
-    (0.0, "#F4F4F4"),
-    (0.25, "#F4F4F4"),
-    (0.25, "#BFDCEF"),
-    (0.5, "#BFDCEF"),
-    (0.5, "#56B4E9"),
-    (0.75, "#56B4E9"),
-    (0.75, "#0072B2"),
-    (1.0, "#0072B2"),
-]
-ANSWER_WORDS = ("0 not at all", "1 several days", "2 more than half the days", "3 nearly every day")
+# Answers, light to dark: one sequential ramp built from the palette's blue (4 steps for 0-3, 5 for 0-4).
+ANSWER_SHADES = ("#F4F4F4", "#BFDCEF", "#56B4E9", "#0072B2", "#00466E")
+
+
+def answer_scale(levels: int) -> list[tuple[float, str]]:
+    """A stepped colour scale with one flat step per possible answer."""
+    shades = ANSWER_SHADES[:levels] if levels <= len(ANSWER_SHADES) else ANSWER_SHADES
+    scale = []
+    for k, shade in enumerate(shades):
+        scale += [(k / len(shades), shade), ((k + 1) / len(shades), shade)]
+    return scale
+
+
 PATIENT_LAYOUT = {**PAGE_LAYOUT, "legend": dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0)}
 
 
@@ -76,14 +76,14 @@ def _session_markers(figure: go.Figure, sessions: pd.DataFrame) -> None:
         )
 
 
-def _reference_lines(figure: go.Figure, lines: pd.DataFrame, instrument: str, span, settings: Settings) -> None:
+def _reference_lines(figure: go.Figure, lines: pd.DataFrame, instrument: str, span) -> None:
     rows = lines.loc[lines["instrument"] == instrument]
     several = rows["course_number"].nunique() > 1
-    for _index, (label, column, colour, dash) in enumerate(
-        (
-            ("Baseline", "baseline", BASELINE_COLOUR, "dash"),
-            (f"Response threshold ({response_threshold(settings)})", "response_threshold", RESPONSE_COLOUR, "dashdot"),
-        )
+    rule = rows["response_rule"].dropna()
+    response_label = f"Response threshold ({rule.iloc[0]})" if len(rule) else "Response threshold"
+    for label, column, colour, dash in (
+        ("Baseline", "baseline", BASELINE_COLOUR, "dash"),
+        (response_label, "response_threshold", RESPONSE_COLOUR, "dashdot"),
     ):
         xs, ys, texts = [], [], []
         for row in rows.itertuples():
@@ -107,7 +107,7 @@ def _reference_lines(figure: go.Figure, lines: pd.DataFrame, instrument: str, sp
                 )
             )
     remission = rows["remission_max"].dropna()
-    remission_max = float(remission.iloc[0]) if len(remission) else float(INSTRUMENTS[instrument].remission_max)
+    remission_max = float(remission.iloc[0]) if len(remission) else float(INSTRUMENTS[instrument].rules.remission_max)
     if span is not None:
         figure.add_trace(
             go.Scatter(
@@ -127,7 +127,6 @@ def patient_scores(
     lines: pd.DataFrame,
     instrument: str,
     span=None,
-    settings: Settings | None = None,
 ) -> go.Figure:
     """One patient's PHQ-9 or GAD-7 totals over time, on the severity bands, with sessions and reference lines.
 
@@ -142,7 +141,7 @@ def patient_scores(
     figure = go.Figure()
     shade_severity_bands(figure, instrument)
     _session_markers(figure, sessions)
-    _reference_lines(figure, lines, instrument, span, settings or Settings())
+    _reference_lines(figure, lines, instrument, span)
     if len(scored):
         how = (
             scored["total_method"]
@@ -171,7 +170,7 @@ def patient_scores(
                 hovertemplate="%{x|%d %b %Y}<br>%{text}<extra></extra>",
             )
         )
-    if spec.safety_item is not None:
+    if spec.safety_items:
         flagged = rows.loc[rows["item9_status"] == "positive"]
         if len(flagged):
             y = flagged["total"].astype(float).fillna(spec.total_max).to_numpy()
@@ -189,7 +188,7 @@ def patient_scores(
                     hovertemplate="%{x|%d %b %Y}: %{customdata}<extra>safety flag</extra>",
                 )
             )
-    words = INSTRUMENT_WORDS.get(instrument, instrument)
+    words = INSTRUMENTS[instrument].condition
     figure.update_layout(title=f"{words} ({instrument}) score over time", height=430, **PATIENT_LAYOUT)
     figure.update_layout(margin=dict(l=60, r=110, t=60, b=40))
     figure.update_xaxes(title="Date", range=span, showgrid=False)
@@ -205,11 +204,14 @@ def patient_scores(
 
 
 def item_heatmap(grid: pd.DataFrame, instrument: str, labels: list[str]) -> go.Figure:
-    """Answers item by item (rows) at each questionnaire date (columns), 0-3; item 9 of the PHQ-9 outlined in red.
+    """Answers item by item (rows) at each questionnaire date (columns); the safety item (PHQ-9 item 9) outlined in red.
 
     grid: patient_views.item_grid (NaN where an answer was not recorded, e.g. a total-only row).
     """
     spec = INSTRUMENTS[instrument]
+    safety_item = spec.safety_items[0] if spec.safety_items else None
+    answer_words = [f"{k} {word}" for k, word in enumerate(spec.answer_labels, start=spec.item_min)]
+    levels = len(answer_words)
     dates = [pd.Timestamp(d).strftime("%d %b %Y") for d in grid.columns]
     values = grid.to_numpy(dtype=float)
     text, hover = [], []
@@ -218,38 +220,41 @@ def item_heatmap(grid: pd.DataFrame, instrument: str, labels: list[str]) -> go.F
         for column_index in range(values.shape[1]):
             answer = values[row_index, column_index]
             if pd.isna(answer):
-                unknown = "?" if item == spec.safety_item else ""
+                unknown = "?" if item == safety_item else ""
                 text_row.append(unknown)
-                hover_row.append("item 9 unknown (not recorded)" if item == spec.safety_item else "not recorded")
+                hover_row.append(f"item {item} unknown (not recorded)" if item == safety_item else "not recorded")
             else:
                 text_row.append(f"{int(answer)}")
-                hover_row.append(ANSWER_WORDS[int(answer)])
+                hover_row.append(answer_words[int(answer) - spec.item_min])
         text.append(text_row)
         hover.append(hover_row)
     ticks = list(labels)
-    if spec.safety_item is not None:
-        ticks[spec.safety_item - 1] = (
-            f"<b><span style='color:{SAFETY_COLOUR}'>⚑ {labels[spec.safety_item - 1]}</span></b>"
-        )
+    if safety_item is not None:
+        ticks[safety_item - 1] = f"<b><span style='color:{SAFETY_COLOUR}'>⚑ {labels[safety_item - 1]}</span></b>"
     figure = go.Figure(
         go.Heatmap(
             z=values,
             x=dates,
             y=ticks,
-            zmin=0,
-            zmax=3,
-            colorscale=ANSWER_SCALE,
+            zmin=spec.item_min,
+            zmax=spec.item_max,
+            colorscale=answer_scale(levels),
             xgap=2,
             ygap=2,
             text=text,
             texttemplate="%{text}",
             customdata=hover,
             hovertemplate="%{x}<br>%{y}<br>%{customdata}<extra></extra>",
-            colorbar=dict(title="Answer", tickvals=[0.375, 1.125, 1.875, 2.625], ticktext=list(ANSWER_WORDS), len=0.9),
+            colorbar=dict(
+                title="Answer",
+                tickvals=[spec.item_min + (k + 0.5) * (levels - 1) / levels for k in range(levels)],
+                ticktext=answer_words,
+                len=0.9,
+            ),
         )
     )
-    if spec.safety_item is not None and len(dates):
-        row = spec.safety_item - 1
+    if safety_item is not None and len(dates):
+        row = safety_item - 1
         figure.add_shape(
             type="rect",
             x0=-0.5,
@@ -271,7 +276,7 @@ def item_heatmap(grid: pd.DataFrame, instrument: str, labels: list[str]) -> go.F
                     fillcolor="rgba(213, 94, 0, 0.3)",
                     layer="above",
                 )
-    words = INSTRUMENT_WORDS.get(instrument, instrument)
+    words = spec.condition
     figure.update_layout(
         title=f"{words} ({instrument}) answers question by question", height=120 + 34 * spec.n_items, **PAGE_LAYOUT
     )
@@ -288,7 +293,7 @@ def completion_by_session(completion: pd.DataFrame) -> go.Figure:
     The number of sessions (n) is the same for both questionnaires and is written under each session number.
     """
     figure = go.Figure()
-    for instrument, colour in (("PHQ-9", PALETTE["blue"]), ("GAD-7", PALETTE["orange"])):
+    for instrument, colour in INSTRUMENT_COLOURS.items():
         rows = completion.loc[completion["instrument"] == instrument]
         if rows.empty:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.instruments.scoring import INSTRUMENTS
+from analysis.instruments import INSTRUMENTS
 from analysis.vocabulary import MODALITY_LABELS  # noqa: F401  (re-exported for the charts)
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
@@ -26,6 +26,11 @@ MODALITY_COLOURS = {
     "ketamine_iv": PALETTE["orange"],
     "ketamine_oral": PALETTE["green"],
     "esketamine_nasal": PALETTE["pink"],
+}
+# Each questionnaire's colour where several share a chart (PHQ-9 blue, GAD-7 orange, PCL-5 pink, then the series).
+INSTRUMENT_COLOURS = {
+    code: colour
+    for code, colour in zip(INSTRUMENTS, [PALETTE["blue"], PALETTE["orange"], PALETTE["pink"], *SERIES[3:]])
 }
 # Severity bands shaded the same way everywhere: light (minimal) to deep (severe).
 BAND_SHADES = ["#F4F4F4", "#FBEBD0", "#F8D7A6", "#F3B889", "#EC9A7A"]

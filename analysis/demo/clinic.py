@@ -12,18 +12,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import instruments, vocabulary
 from analysis.vocabulary import AGE_BANDS, CONDITIONS, MODALITIES, SEXES
 
-PATIENT_COLUMNS = ["patient_id", "age_band", "sex", "primary_condition", "site", "clinician_id"]
-SESSION_COLUMNS = ["patient_id", "session_date", "modality", "dose_mg", "site", "clinician_id"]
-ITEM_COLUMNS = [f"item_{k}" for k in range(1, 10)]
+PATIENT_COLUMNS = list(vocabulary.PATIENT_COLUMNS)
+SESSION_COLUMNS = list(vocabulary.SESSION_COLUMNS)
+ITEM_COLUMNS = list(instruments.ITEM_COLUMNS)
 ASSESSMENT_COLUMNS = ["patient_id", "assessment_date", "instrument", *ITEM_COLUMNS, "total"]
+# The session log carries every instrument's total, then its items (phq9_total, ..., pcl5_item_20).
 SESSION_LOG_COLUMNS = [
     *SESSION_COLUMNS,
-    "phq9_total",
-    "gad7_total",
-    *(f"phq9_item_{k}" for k in range(1, 10)),
-    *(f"gad7_item_{k}" for k in range(1, 8)),
+    *(f"{i.log_prefix}_total" for i in instruments.INSTRUMENTS.values()),
+    *(f"{i.log_prefix}_item_{k}" for i in instruments.INSTRUMENTS.values() for k in range(1, i.n_items + 1)),
 ]
 
 KETAMINE_IM, KETAMINE_IV, KETAMINE_ORAL, ESKETAMINE = range(len(MODALITIES))
@@ -67,6 +67,15 @@ WEAR_OFF_AFTER_DAYS = 10
 PHQ9_CREEP_PER_DAY = 0.15
 GAD7_CREEP_PER_DAY = 0.11
 ASSESSMENT_NOISE = {"PHQ-9": 1.7, "GAD-7": 1.5}
+# PCL-5 for patients whose primary condition is PTSD. Published ketamine series in PTSD report PCL-5
+# falls of roughly 10-25 points over an induction (e.g. Feder 2021, repeated IV ketamine: about 25
+# points vs 12 for midazolam; real-world IV and IM series about 15-20); the fall here follows the
+# course's own depression response, scaled to land in that range.
+PCL5_BASELINE = (50.0, 10.0)  # mean, spread of the baseline total (0-80); most above the cut-off of 33
+PCL5_IMPROVEMENT_SCALE = (0.35, 0.65)  # share of the PHQ-9 relative improvement seen on the PCL-5
+PCL5_CREEP_PER_DAY = 0.35
+PCL5_NOISE = 3.5
+PCL5_MISSED_RATE = 0.06
 MISSED_ASSESSMENT_RATE = 0.10
 TOTAL_ONLY_RATE = 0.03
 ONE_ITEM_MISSING_RATE = 0.02
@@ -105,7 +114,13 @@ def generate_clinic(
     courses = {key: np.concatenate([first[key], second[key]]) for key in first}
 
     sessions = _session_rows(rng, courses, patients)
-    assessments = _assessment_rows(rng, courses)
+    # PCL-5 scores come from their own random stream, so adding them left every other figure as it was.
+    pcl_rng = np.random.default_rng([seed, 5])
+    n_courses = len(courses["patient"])
+    courses["records_pcl5"] = patients["condition"][courses["patient"]] == CONDITIONS.index("PTSD")
+    courses["pcl_baseline_score"] = np.clip(pcl_rng.normal(*PCL5_BASELINE, n_courses), 20, 78)
+    courses["pcl_improvement"] = courses["improvement"] * pcl_rng.uniform(*PCL5_IMPROVEMENT_SCALE, n_courses)
+    assessments = _assessment_rows(rng, courses, pcl_rng)
     day_zero = np.datetime64(end_date) - np.timedelta64(HISTORY_DAYS, "D")
     return {
         "patients": _patient_frame(patients),
@@ -342,7 +357,10 @@ def _expected_scores(courses: dict[str, np.ndarray], course: np.ndarray, day: np
     for instrument, baseline_key, improvement_key, creep_per_day in (
         ("PHQ-9", "baseline_score", "improvement", PHQ9_CREEP_PER_DAY),
         ("GAD-7", "gad_baseline_score", "gad_improvement", GAD7_CREEP_PER_DAY),
+        ("PCL-5", "pcl_baseline_score", "pcl_improvement", PCL5_CREEP_PER_DAY),
     ):
+        if baseline_key not in courses:
+            continue
         baseline_score = courses[baseline_key][course]
         score = baseline_score * (1 - courses[improvement_key][course] * benefit)
         score = np.minimum(score + creep_per_day * wearing_off_days, np.maximum(score, baseline_score))
@@ -351,8 +369,8 @@ def _expected_scores(courses: dict[str, np.ndarray], course: np.ndarray, day: np
     return expected
 
 
-def _spread_points(rng: np.random.Generator, points: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Share each row's points over its items (0-3 each) in proportion to the weights."""
+def _spread_points(rng: np.random.Generator, points: np.ndarray, weights: np.ndarray, item_max: int = 3) -> np.ndarray:
+    """Share each row's points over its items (0..item_max each) in proportion to the weights."""
     share = np.zeros(weights.shape)
     open_item = np.ones(weights.shape, dtype=bool)
     for _ in range(weights.shape[1]):
@@ -361,8 +379,8 @@ def _spread_points(rng: np.random.Generator, points: np.ndarray, weights: np.nda
             break
         open_weight = np.where(open_item, weights, 0)
         open_total = np.maximum(open_weight.sum(axis=1, keepdims=True), 1e-12)
-        share = np.minimum(share + remaining[:, None] * open_weight / open_total, 3)
-        open_item = share < 3 - 1e-9
+        share = np.minimum(share + remaining[:, None] * open_weight / open_total, item_max)
+        open_item = share < item_max - 1e-9
     answers = np.floor(share + 1e-9).astype(np.int64)
     # Round to whole answers that still add up: the largest remainders get the leftover points.
     leftover = points - answers.sum(axis=1)
@@ -371,7 +389,9 @@ def _spread_points(rng: np.random.Generator, points: np.ndarray, weights: np.nda
     return answers + (rank < leftover[:, None])
 
 
-def _assessment_rows(rng: np.random.Generator, courses: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _assessment_rows(
+    rng: np.random.Generator, courses: dict[str, np.ndarray], pcl_rng: np.random.Generator | None = None
+) -> dict[str, np.ndarray]:
     course, day = _assessment_visits(rng, courses)
     expected = _expected_scores(courses, course, day)
     n_courses = len(courses["patient"])
@@ -382,7 +402,7 @@ def _assessment_rows(rng: np.random.Generator, courses: dict[str, np.ndarray]) -
         visit_course = course[given]
         n = len(visit_course)
         total = np.clip(np.rint(expected[instrument][given] + rng.normal(0, noise, n)), 0, None).astype(np.int64)
-        items = np.full((n, 9), -1, dtype=np.int64)
+        items = np.full((n, len(ITEM_COLUMNS)), -1, dtype=np.int64)
         if instrument == "PHQ-9":
             total = np.minimum(total, 27)
             # Thoughts of self-harm track severity and some patients endorse them more readily.
@@ -415,7 +435,31 @@ def _assessment_rows(rng: np.random.Generator, courses: dict[str, np.ndarray]) -
                 "total": np.where(total_only, total, -1),
             }
         )
+    if pcl_rng is not None and courses["records_pcl5"].any():
+        parts.append(_pcl5_rows(pcl_rng, courses, course, day, expected["PCL-5"]))
     return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+
+def _pcl5_rows(
+    rng: np.random.Generator, courses: dict[str, np.ndarray], course: np.ndarray, day: np.ndarray, expected: np.ndarray
+) -> dict[str, np.ndarray]:
+    """PCL-5 at the same visits as the PHQ-9, for courses of patients with PTSD (now and then left out)."""
+    given = courses["records_pcl5"][course] & (rng.random(len(course)) >= PCL5_MISSED_RATE)
+    visit_course = course[given]
+    n = len(visit_course)
+    total = np.clip(np.rint(expected[given] + rng.normal(0, PCL5_NOISE, n)), 0, 80).astype(np.int64)
+    weights = np.exp(rng.normal(0, 0.35, (len(courses["patient"]), 20)))[visit_course]
+    items = np.full((n, len(ITEM_COLUMNS)), -1, dtype=np.int64)
+    items[:, :20] = _spread_points(rng, total, weights * np.exp(rng.normal(0, 0.3, (n, 20))), item_max=4)
+    total_only = rng.random(n) < TOTAL_ONLY_RATE
+    items[total_only] = -1
+    return {
+        "patient": courses["patient"][visit_course],
+        "day": day[given],
+        "instrument": np.full(n, "PCL-5", dtype=object),
+        "items": items,
+        "total": np.where(total_only, total, -1),
+    }
 
 
 def _nullable(values: np.ndarray) -> pd.arrays.IntegerArray:
@@ -476,7 +520,7 @@ def _assessment_frame(assessments: dict[str, np.ndarray], patients: dict[str, np
 def session_log_frame(sessions: pd.DataFrame, assessments: pd.DataFrame) -> pd.DataFrame:
     """Layout A sessions and assessments as one layout B session log (a row per date)."""
     log = sessions
-    for instrument, prefix, n_items in (("PHQ-9", "phq9", 9), ("GAD-7", "gad7", 7)):
+    for instrument, prefix, n_items in ((i.code, i.log_prefix, i.n_items) for i in instruments.INSTRUMENTS.values()):
         renamed = {"patient_id": "patient_id", "assessment_date": "session_date", "total": f"{prefix}_total"}
         renamed |= {f"item_{k}": f"{prefix}_item_{k}" for k in range(1, n_items + 1)}
         scores = assessments.loc[assessments["instrument"] == instrument, list(renamed)].rename(columns=renamed)

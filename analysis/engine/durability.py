@@ -12,10 +12,10 @@ def durability(timeline: Timeline, instrument: str = "PHQ-9", filters: CohortFil
     """Days from session L to loss of response, or to the last assessment (censored), per responder.
 
     Responders are completers who responded. Loss of response is the first assessment after the
-    end-of-induction score with a total >= loss_of_response_min and above the response fraction of
-    baseline (OUTCOMES.md §5).
+    end-of-induction score at or above the instrument's eligibility threshold that no longer meets
+    its response rule (PHQ-9: >= 10 and above half of baseline; OUTCOMES.md §5).
     """
-    settings = timeline.settings
+    rules = timeline.settings.rules_for(instrument)
     sub = cohort(timeline, filters)
     responders = sub.course_outcomes.loc[
         (sub.course_outcomes["instrument"] == instrument) & sub.course_outcomes["completer_response"].astype(bool),
@@ -28,10 +28,7 @@ def durability(timeline: Timeline, instrument: str = "PHQ-9", filters: CohortFil
         sub.assessments["instrument"] == instrument, ["course_id", "assessment_date", "total"]
     ].merge(responders, on="course_id")
     later = later.loc[pd.to_datetime(later["assessment_date"]) > pd.to_datetime(later["end_of_induction_date"])]
-    lost = later.loc[
-        (later["total"] >= settings.loss_of_response_min)
-        & (later["total"] > settings.response_fraction * later["baseline"])
-    ]
+    lost = later.loc[rules.lost_response(later["baseline"].to_numpy(float), later["total"].to_numpy(float))]
     first_loss = lost.groupby("course_id")["assessment_date"].min().rename("loss_date")
     last_seen = later.groupby("course_id")["assessment_date"].max().rename("last_date")
     result = responders.merge(first_loss, on="course_id", how="left").merge(last_seen, on="course_id", how="left")

@@ -36,6 +36,8 @@ class Timeline:
     boosters: pd.DataFrame
     # The latest score at each timepoint of the induction window (t = 0..L, t = L within 28 days).
     induction_scores: pd.DataFrame | None = None
+    # The instruments with at least one assessment in the store, in the catalogue's order.
+    instruments: tuple[str, ...] = ()
     extras: dict = field(default_factory=dict, compare=False)
     # What caches key this timeline on (the app: store file, its fingerprint, the settings); () when
     # unkeyed. Carried with the data so no cache can pair these numbers with another store version.
@@ -65,6 +67,7 @@ class Timeline:
         return Timeline(
             settings=self.settings,
             data_last_date=self.data_last_date,
+            instruments=self.instruments,
             **picked,
             extras={"course_keys": picked_keys},
             version=self.version,
@@ -161,7 +164,12 @@ QUALIFY row_number() OVER (PARTITION BY course_id, instrument, timepoint ORDER B
 """
 
 _COURSE_OUTCOMES_SQL = """
-WITH instruments AS (SELECT * FROM (VALUES {instrument_rows}) AS t(instrument, reliable_change)),
+-- Only the instruments the clinic records (at least one assessment in the store) get outcome rows.
+WITH recorded AS (SELECT DISTINCT instrument FROM assessments),
+instruments AS (
+    SELECT * FROM (VALUES {instrument_rows}) AS t(instrument, reliable_change, eligibility_min)
+    WHERE instrument IN (SELECT instrument FROM recorded)
+),
 per_course AS (
     SELECT course_id, instrument,
            max(total) FILTER (WHERE timepoint = 0) AS baseline,
@@ -177,13 +185,13 @@ per_course AS (
 )
 SELECT c.course_id, i.instrument, p.baseline, p.baseline_date, p.baseline_item9,
        p.baseline IS NOT NULL AS has_baseline,
-       coalesce(p.baseline >= $eligibility_min, false) AS eligible,
+       coalesce(p.baseline >= i.eligibility_min, false) AS eligible,
        e.end_of_induction, e.end_of_induction_date,
-       coalesce(p.baseline >= $eligibility_min AND c.completed_induction AND e.end_of_induction IS NOT NULL, false) AS completer,
-       coalesce(p.baseline >= $eligibility_min AND NOT c.in_progress, false) AS in_itt,
+       coalesce(p.baseline >= i.eligibility_min AND c.completed_induction AND e.end_of_induction IS NOT NULL, false) AS completer,
+       coalesce(p.baseline >= i.eligibility_min AND NOT c.in_progress, false) AS in_itt,
        coalesce(p.last_post_baseline, p.baseline) AS itt_endpoint,
        p.last_post_baseline IS NULL AND p.baseline IS NOT NULL AS baseline_carried_forward,
-       i.reliable_change
+       i.reliable_change, i.eligibility_min
 FROM courses_tl c CROSS JOIN instruments i
 LEFT JOIN per_course p ON p.course_id = c.course_id AND p.instrument = i.instrument
 LEFT JOIN end_of_induction e ON e.course_id = c.course_id AND e.instrument = i.instrument
@@ -246,7 +254,10 @@ def _fetch(cursor: duckdb.DuckDBPyConnection, sql: str, parameters: dict | None 
 def _parameters(settings: Settings) -> tuple[dict, dict]:
     """SQL fragments (VALUES lists) and named parameters for the settings."""
     length_rows, length_params = _values_sql(list(settings.induction_length), "length")
-    instrument_rows, instrument_params = _values_sql(list(settings.reliable_change), "instrument")
+    instrument_rows, instrument_params = _values_sql(
+        [(code, rules.reliable_change, rules.eligibility_min) for code, rules in settings.instrument_rules],
+        "instrument",
+    )
     instrument_names, name_params = _values_sql([(code,) for code in INSTRUMENT_CODES], "name")
     fragments = {"length_rows": length_rows, "instrument_rows": instrument_rows, "instrument_names": instrument_names}
     parameters = {
@@ -255,7 +266,6 @@ def _parameters(settings: Settings) -> tuple[dict, dict]:
         "baseline_window_days": settings.baseline_window_days,
         "end_of_induction_window_days": settings.end_of_induction_window_days,
         "pre_booster_window_days": settings.pre_booster_window_days,
-        "eligibility_min": settings.eligibility_min,
         **length_params,
         **instrument_params,
         **name_params,
@@ -275,6 +285,8 @@ _REPORT_QUERIES = {
         ORDER BY s.patient_id, s.session_date""",
     "induction_scores": "SELECT course_id, instrument, timepoint, assessment_date, total FROM window_latest",
     "course_outcomes": _COURSE_OUTCOMES_SQL,
+    # Which questionnaires the clinic records: only these appear in reports and on pages.
+    "instruments": "SELECT DISTINCT instrument FROM assessments",
 }
 # What only the dashboard shows; cached too, so the first visitor after an import is served fast.
 _DETAIL_QUERIES = {
@@ -373,35 +385,51 @@ def load_timeline(
         "boosters": boosters,
         "induction_scores": frames["induction_scores"],
     }
+    recorded = set(frames["instruments"]["instrument"])
     return Timeline(
         settings=settings,
         data_last_date=None if pd.isna(last_date) else pd.Timestamp(last_date).date(),
+        instruments=tuple(code for code in INSTRUMENT_CODES if code in recorded),
         **parts,
         extras={"course_keys": course_keys(parts)},
     )
 
 
 def _add_outcome_flags(outcomes: pd.DataFrame, courses: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Response, remission and reliable change: one vectorised rule each (OUTCOMES.md §4)."""
+    """Response, remission and reliable change: each instrument's own rules, vectorised (OUTCOMES.md §4)."""
     frame = outcomes.copy()
-    baseline = frame["baseline"].astype(float)
-    itt_endpoint = frame["itt_endpoint"].astype(float)
-    end_of_induction = frame["end_of_induction"].astype(float)
-    in_itt = frame["in_itt"].astype(bool)
-    completer = frame["completer"].astype(bool)
-    fraction, remission_max = settings.response_fraction, settings.remission_max
-    reliable = frame["reliable_change"].astype(float)
-    frame["itt_response"] = in_itt & (itt_endpoint <= fraction * baseline)
-    frame["itt_remission"] = in_itt & (itt_endpoint <= remission_max)
-    frame["completer_response"] = completer & (end_of_induction <= fraction * baseline)
-    frame["completer_remission"] = completer & (end_of_induction <= remission_max)
+    baseline = frame["baseline"].astype(float).to_numpy()
+    itt_endpoint = frame["itt_endpoint"].astype(float).to_numpy()
+    end_of_induction = frame["end_of_induction"].astype(float).to_numpy()
+    in_itt = frame["in_itt"].astype(bool).to_numpy()
+    completer = frame["completer"].astype(bool).to_numpy()
+    reliable = frame["reliable_change"].astype(float).to_numpy()
+    itt_response = np.zeros(len(frame), dtype=bool)
+    itt_remission = np.zeros(len(frame), dtype=bool)
+    completer_response = np.zeros(len(frame), dtype=bool)
+    completer_remission = np.zeros(len(frame), dtype=bool)
+    below = np.full(len(frame), "", dtype=object)
+    instrument = frame["instrument"].to_numpy()
+    for code, rules in settings.instrument_rules:
+        rows = instrument == code
+        if not rows.any():
+            continue
+        itt_response[rows] = rules.responds(baseline[rows], itt_endpoint[rows])
+        itt_remission[rows] = rules.remits(itt_endpoint[rows])
+        completer_response[rows] = rules.responds(baseline[rows], end_of_induction[rows])
+        completer_remission[rows] = rules.remits(end_of_induction[rows])
+        below[rows] = f"baseline below {rules.eligibility_min}"
+    frame["itt_response"] = in_itt & itt_response
+    frame["itt_remission"] = in_itt & itt_remission
+    frame["completer_response"] = completer & completer_response
+    frame["completer_remission"] = completer & completer_remission
     frame["reliable_improvement"] = in_itt & (baseline - itt_endpoint >= reliable)
     frame["reliable_deterioration"] = in_itt & (itt_endpoint - baseline >= reliable)
     frame["itt_change"] = np.where(in_itt, itt_endpoint - baseline, np.nan)
     frame = frame.merge(courses[["course_id", "in_progress", "completed_induction"]], on="course_id", how="left")
     frame["exclusion_reason"] = np.select(
         [~frame["has_baseline"].astype(bool), ~frame["eligible"].astype(bool), frame["in_progress"].astype(bool)],
-        ["no baseline score", f"baseline below {settings.eligibility_min}", "induction still in progress"],
+        ["no baseline score", below, "induction still in progress"],
         default="",
     )
     return frame.drop(columns=["in_progress", "completed_induction"])

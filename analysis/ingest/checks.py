@@ -11,7 +11,7 @@ import pandas as pd
 from analysis.ingest.cells import alias_keys, first_group, matches, replaced
 from analysis.ingest.headers import IDENTIFYING_VALUES, normalise_header
 from analysis.ingest.problems import empty_problems, shown_value
-from analysis.instruments.scoring import INSTRUMENTS
+from analysis.instruments import INSTRUMENTS
 from analysis.vocabulary import AGE_BANDS
 
 EARLIEST_DATE = pd.Timestamp("1990-01-01")
@@ -53,11 +53,12 @@ CONDITION_ALIASES = {
     "obsessive_compulsive_disorder": "OCD",
     "other": "other",
 }
+# 'PHQ-9', 'phq9', 'PHQ_9 total', 'GAD7 score', 'PCL-5' ... -> the instrument's code.
 INSTRUMENT_ALIASES = {
-    alias: code
-    for code in INSTRUMENTS
-    for stem in (code.lower().replace("-", ""), code.lower().replace("-", "_"))
-    for alias in (stem, f"{stem}_total", f"{stem}_score")
+    normalise_header(alias) + suffix: instrument.code
+    for instrument in INSTRUMENTS.values()
+    for alias in (instrument.code, *instrument.aliases)
+    for suffix in ("", "_total", "_score")
 }
 AGE_BAND_ALIASES = {normalise_header(band): band for band in AGE_BANDS} | {"65_plus": "65+", "65plus": "65+"}
 # Cell patterns, matched on whole (stripped) cells.
@@ -66,6 +67,15 @@ _ISO_DATE = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+
 _DECIMAL_COMMA = r"^(-?\d+),(\d{1,2}|\d{4,})$"
 _BARE_PHONE_OR_SSN = r"^\+?\d{9,11}$"
 _DATE_LIKE = r"^\d{4}-\d{2}-\d{2}$"
+# 03/14/2026, 14.03.26, 6/20/2025 09:30 AM: the order of day and month is told by the column.
+_SLASH_DATE = (
+    r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[T ]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)?$"
+)
+DATE_ORDERS = {"month": "MM/DD/YYYY", "day": "DD/MM/YYYY"}
+NOT_A_DATE = (
+    "is not a date written YYYY-MM-DD, MM/DD/YYYY or DD/MM/YYYY (for example 2026-03-15); "
+    "in Excel, format the column as Date."
+)
 
 
 # ---------------------------------------------------------------------------
@@ -80,8 +90,19 @@ class Checker:
     modalities or patients, so validation stays vectorised and cheap.
     """
 
-    def __init__(self, label: str, frame: pd.DataFrame, today: dt.date):
+    def __init__(
+        self,
+        label: str,
+        frame: pd.DataFrame,
+        today: dt.date,
+        *,
+        date_order: str = "month",
+        date_format: str | None = None,
+    ):
         self.label = label
+        self.date_order = date_order  # month or day first, when a column's own dates cannot tell
+        self.date_format = date_format  # a mapping's strptime format for every date column
+        self.notes: list[str] = []  # what the import summary says about how cells were read
         self.frame = frame
         self.n = len(frame)
         self.rows = frame.index.to_numpy() + 2  # spreadsheet row: header is row 1
@@ -170,19 +191,73 @@ class Checker:
         day = first_group(values, _ISO_DATE)
         parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
         not_iso = (values != "").to_numpy(dtype=bool) & day.isna().to_numpy(dtype=bool)
-        self.flag_distinct(
-            name,
-            not_iso,
-            "is not a date written YYYY-MM-DD (for example 2026-03-15); in Excel, format the column as Date.",
+        written, impossible_reason = self._other_dates(name, values.where(not_iso))
+        read = written.notna().to_numpy(dtype=bool)
+        parsed = parsed.where(~read, written)
+        self.flag_distinct(name, not_iso & ~read & ~self._slashed(values), NOT_A_DATE)
+        impossible = (day.notna().to_numpy(dtype=bool) | (not_iso & self._slashed(values))) & parsed.isna().to_numpy(
+            dtype=bool
         )
-        impossible = day.notna().to_numpy(dtype=bool) & parsed.isna().to_numpy(dtype=bool)
-        self.flag_distinct(name, impossible, "is not a real calendar date.")
+        self.flag_distinct(name, impossible, f"is not a real calendar date{impossible_reason}.")
         future = (parsed > self.today).to_numpy(dtype=bool)
         self.flag_distinct(name, future, f"is in the future (today is {self.today.date()}).")
         early = (parsed < EARLIEST_DATE).to_numpy(dtype=bool)
         self.flag_distinct(name, early, "is before 1990; check the year.")
         parsed = parsed.where(~(future | early))
         return parsed.to_numpy(dtype="datetime64[us]")[codes]
+
+    def _slashed(self, values: pd.Series) -> np.ndarray:
+        if self.date_format:
+            return (values != "").to_numpy(dtype=bool) & ~first_group(values, _ISO_DATE).notna().to_numpy(dtype=bool)
+        return matches(values, _SLASH_DATE, whole=True)
+
+    def _other_dates(self, name: str, values: pd.Series) -> tuple[pd.Series, str]:
+        """Dates not written ISO (NaN elsewhere): by the mapping's format, else MM/DD or DD/MM told by the column.
+
+        A first field above 12 means day first, a second above 12 month first; when no value tells,
+        the clinic's date_order setting decides. The import summary says which order was used.
+        """
+        if self.date_format:
+            if values.notna().any():
+                header = self.frame.attrs.get("headers", {}).get(name, name)
+                self.notes.append(f"{header} read as {self.date_format} (the mapping's date format).")
+            return pd.to_datetime(values, format=self.date_format, errors="coerce"), (
+                f" in the mapping's date format {self.date_format}"
+            )
+        parts = values.str.extract(_SLASH_DATE)
+        slashed = parts[0].notna()
+        if not slashed.any():
+            return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]"), ""
+        first = pd.to_numeric(parts[0], errors="coerce")
+        second = pd.to_numeric(parts[1], errors="coerce")
+        day_first = values[slashed & (first > 12)]
+        month_first = values[slashed & (second > 12)]
+        if len(day_first) and not len(month_first):
+            order, why = "day", f"told by dates such as {day_first.iloc[0]}"
+        elif len(month_first) and not len(day_first):
+            order, why = "month", f"told by dates such as {month_first.iloc[0]}"
+        else:
+            order = self.date_order
+            why = "the clinic's date_order setting" + (
+                "; the column mixes both orders" if len(day_first) and len(month_first) else ""
+            )
+        month, day = (first, second) if order == "month" else (second, first)
+        year = pd.to_numeric(parts[2], errors="coerce")
+        short = parts[2].str.len() == 2
+        # Two-digit years: this century unless that lies in the future.
+        century = np.where(2000 + year <= self.today.year, 2000, 1900)
+        year = year.where(~short, year + century)
+        iso = pd.Series(
+            [
+                f"{int(y):04d}-{int(m):02d}-{int(d):02d}" if ok else None
+                for y, m, d, ok in zip(year, month, day, slashed, strict=True)
+            ],
+            index=values.index,
+            dtype=object,
+        )
+        header = self.frame.attrs.get("headers", {}).get(name, name)
+        self.notes.append(f"{header} read as {DATE_ORDERS[order]} ({why}).")
+        return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce"), f" when read as {DATE_ORDERS[order]} ({why})"
 
     def mapped(
         self, name: str, mapping: Callable[[str], str | None] | dict[str, str], reason: str, *, required: bool
@@ -217,6 +292,25 @@ class Checker:
             valid = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers >= low) & (numbers <= high)
         self.flag_distinct(name, given & ~valid, f"is not a valid {what} (a whole number from {low} to {high}).")
         return np.where(valid, np.nan_to_num(numbers), -1).astype(np.int64)[codes]
+
+    def integers_in(self, name: str, low: np.ndarray, high: np.ndarray, what: np.ndarray) -> np.ndarray:
+        """Whole numbers within each row's own [low, high] (an instrument's item or total range); -1 marks a
+        blank or invalid cell. `what` names each row's value ('PHQ-9 total'), and the problem its range."""
+        if name not in self.frame.columns:
+            return np.full(self.n, -1, dtype=np.int64)
+        codes, numbers, given = self._numbers(name)
+        numbers, given = numbers[codes], given[codes]
+        with np.errstate(invalid="ignore"):
+            valid = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers >= low) & (numbers <= high)
+        bad = given & ~valid
+        if bad.any():
+            reasons = np.full(self.n, "", dtype=object)
+            reasons[bad] = [
+                f"is not a valid {word} (a whole number from {lo} to {hi})."
+                for word, lo, hi in zip(what[bad], low[bad], high[bad])
+            ]
+            self.flag(bad, name, self.frame[name], reasons)
+        return np.where(valid, np.nan_to_num(numbers), -1).astype(np.int64)
 
     def dose(self, name: str) -> np.ndarray:
         codes, numbers, given = self._numbers(name)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from analysis.ingest.problems import empty_problems
 from analysis.ingest.staging import Batch, register, unregister
-from analysis.instruments.scoring import MAX_ITEMS
+from analysis.instruments import MAX_ITEMS
 
 # ---------------------------------------------------------------------------
 # Duplicates inside the batch and against the store

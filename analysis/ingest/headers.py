@@ -8,10 +8,9 @@ import pandas as pd
 
 from analysis.ingest.problems import Problem, Refusal
 from analysis.ingest.readers import RawTable
-from analysis.instruments import INSTRUMENTS
+from analysis.instruments import INSTRUMENTS, ITEM_COLUMNS
 from analysis.vocabulary import PATIENT_COLUMNS, SESSION_COLUMNS
 
-ITEM_COLUMNS = tuple(f"item_{k}" for k in range(1, 10))
 ASSESSMENT_COLUMNS = ("patient_id", "assessment_date", "instrument") + ITEM_COLUMNS + ("total",)
 LOG_SCORE_COLUMNS = tuple(
     column
@@ -28,7 +27,7 @@ REQUIRED = {
     "patients": ("patient_id",),
     "sessions": ("patient_id", "session_date", "modality"),
     "assessments": ("patient_id", "assessment_date", "instrument"),
-    # DATA_FORMAT.md: a log with no modality column at all is a file of assessments.
+    # A log without a modality column is a file of assessments (scores dated by the row's date).
     "session_log": ("patient_id", "session_date"),
 }
 ALLOWED = {
@@ -55,7 +54,17 @@ _ALIASES = {
         "study_id",
         "client_id",
     ),
-    "session_date": ("treatment_date", "visit_date", "date_of_session", "session", "dose_date", "infusion_date"),
+    "session_date": (
+        "treatment_date",
+        "visit_date",
+        "date_of_session",
+        "session",
+        "dose_date",
+        "infusion_date",
+        "date_of_service",
+        "service_date",
+        "dos",
+    ),
     "assessment_date": (
         "date_completed",
         "score_date",
@@ -65,10 +74,18 @@ _ALIASES = {
         "questionnaire_date",
     ),
     "instrument": ("measure", "questionnaire", "scale", "survey", "assessment"),
-    "modality": ("route", "treatment", "medication", "modality_route", "treatment_type"),
+    "modality": ("route", "treatment", "medication", "modality_route", "treatment_type", "service"),
     "dose_mg": ("dose", "dose_in_mg", "dosage", "dosage_mg", "ketamine_dose_mg"),
     "site": ("location", "clinic", "site_id", "clinic_site"),
-    "clinician_id": ("clinician", "provider", "provider_id", "prescriber", "prescriber_id"),
+    "clinician_id": (
+        "clinician",
+        "provider",
+        "provider_id",
+        "prescriber",
+        "prescriber_id",
+        "rendering_provider",
+        "attending_provider",
+    ),
     "age_band": ("age_group", "age_range", "ageband"),
     "sex": ("gender",),
     "primary_condition": ("condition", "diagnosis", "primary_diagnosis", "indication"),
@@ -76,10 +93,19 @@ _ALIASES = {
 }
 _ALIAS_TO_CANONICAL = {alias: canonical for canonical, aliases in _ALIASES.items() for alias in aliases}
 
-_INSTRUMENT_PREFIX = r"(?P<instrument>phq_?9|gad_?7)"
+# Session-log prefixes from the records: phq9 -> phq_?9, so phq9_total and phq_9_total both read.
+_INSTRUMENT_PREFIX = (
+    "(?P<instrument>"
+    + "|".join(
+        re.sub(r"(?<=[a-z])(?=\d)", "_?", instrument.log_prefix)
+        for instrument in INSTRUMENTS.values()
+        if instrument.log_prefix
+    )
+    + ")"
+)
 _LOG_TOTAL = re.compile(rf"^{_INSTRUMENT_PREFIX}(_?(total|score|sum|summary|total_score))?$")
-_LOG_ITEM = re.compile(rf"^{_INSTRUMENT_PREFIX}_?(item|q|question)?_?(?P<number>[1-9])$")
-_ITEM = re.compile(r"^(item|q|question)_?(?P<number>[1-9])$")
+_LOG_ITEM = re.compile(rf"^{_INSTRUMENT_PREFIX}_?(item|q|question)?_?(?P<number>[1-9]\d?)$")
+_ITEM = re.compile(r"^(item|q|question)_?(?P<number>[1-9]\d?)$")
 
 # Headers that identify a person. Matched on the normalised header (lower case, '_' joins words).
 _IDENTIFYING_HEADER = re.compile(
@@ -94,6 +120,11 @@ _IDENTIFYING_HEADER = re.compile(
     r"postcode|postal_code|lat|lon|latitude|longitude|drivers|drivers_license|driver_license|passport|"
     r"insurance_id|member_id|ip_address"
     r")(_?\d+)?$"  # telephone_1, address2
+)
+# Identifying headers that are a patient's record number: usable as the patient key, but only
+# through --pseudonymize, which replaces every value with a keyed pseudonym before any check.
+_RECORD_NUMBER = re.compile(
+    r"^(.*_)?(mrn|mrn_number|medical_record_number|medical_record|medical_record_no|chart_number|chart_no)$"
 )
 _NOT_IDENTIFYING = {"site", "clinician_id", "patient_id"}
 # "<thing>_name" columns that name a thing, not a person (REDCap's redcap_event_name, form_name, ...).
@@ -133,6 +164,11 @@ def canonical_column(header: str) -> str:
     return name
 
 
+def is_record_number(header: str) -> bool:
+    """'MRN', 'Medical Record Number', 'patient_mrn': a column that identifies by the clinic's record number."""
+    return bool(_RECORD_NUMBER.match(normalise_header(header)))
+
+
 def is_identifying_header(header: str) -> bool:
     name = normalise_header(header)
     if name in _NOT_IDENTIFYING or _NAMES_A_THING.match(name):
@@ -148,15 +184,16 @@ _MODALITY_WORDS = {
     "esketamine_nasal": {"esketamine", "spravato", "esk", "nasal", "intranasal", "spray"},
 }
 _RACEMIC_WORDS = {"ketamine", "racemic"}  # never with esketamine: nasal racemic ketamine is another treatment
-
-
-# A dose written beside the route ('Spravato 84mg', 'Ketamine IM 0.5 mg/kg') says nothing about the route.
-_DOSE_WORD = re.compile(r"^\d+(mg|mcg|ml|kg|g)?$|^(mg|mcg|ml|kg|per)$")
+# A dose or a unit written beside the route ('Spravato 84mg', 'Ketamine IM 0.5 mg/kg') says nothing about it.
+_DOSE_WORD = re.compile(r"^(\d+(mg|mcg|ug|ml|g|kg)?|mg|mcg|ug|ml|kg|per|dose|doses|x\d*|\d*x)$")
 
 
 def modality_for(cell: str) -> str | None:
-    """'IM', 'Ketamine IV', 'SL troche', 'Spravato 84mg' -> the canonical modality; None when unknown or ambiguous."""
-    words = {word for word in normalise_header(cell).split("_") if word and not _DOSE_WORD.match(word)}
+    """'IM', 'Ketamine IV', 'Spravato 84mg', 'ketamine troche 200 mg' -> the canonical modality.
+
+    None when unknown or ambiguous, and when the route cannot be told ('Ketamine 50mg').
+    """
+    words = {w for w in normalise_header(cell).split("_") if w and not _DOSE_WORD.match(w)}
     named = [modality for modality, known in _MODALITY_WORDS.items() if words & known]
     if len(named) != 1:
         return None
@@ -167,10 +204,12 @@ def modality_for(cell: str) -> str | None:
 
 def table_kind(columns: set[str]) -> str | None:
     """Tell the kind of table from its (canonical) header, not its file name."""
+    scores_by_column = bool(columns & set(LOG_SCORE_COLUMNS)) and "instrument" not in columns
+    if scores_by_column and columns & {"session_date", "assessment_date"}:
+        # One row per date with a column per instrument: a session log, or (no modality) assessments alone.
+        return "session_log"
     if "assessment_date" in columns or "instrument" in columns:
         return "assessments"
-    if "session_date" in columns and columns & set(LOG_SCORE_COLUMNS):
-        return "session_log"
     if "session_date" in columns or "modality" in columns:
         return "sessions"
     if "patient_id" in columns and columns <= set(PATIENT_COLUMNS):
@@ -182,10 +221,13 @@ def table_kind(columns: set[str]) -> str | None:
 # Header checks
 
 
-def prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.DataFrame]:
+def prepare_table(
+    table: RawTable, drop_columns: set[str], *, pseudonymize: bool = False, kind: str | None = None
+) -> tuple[str, pd.DataFrame]:
     """Drop named columns, refuse identifying ones, map aliases, tell the kind of table.
 
-    Every header problem of the table is reported together.
+    With pseudonymize, a record-number column (MRN) may be the patient key: the caller replaces
+    its values with keyed pseudonyms before any check. Every header problem is reported together.
     """
     kept = [c for c in table.frame.columns if normalise_header(c) not in drop_columns and c not in drop_columns]
     frame = table.frame[kept]
@@ -197,6 +239,15 @@ def prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.Data
     identifying = [c for c in kept if is_identifying_header(c)]
     others = [c for c in kept if c not in identifying]
     canonical = {c: canonical_column(c) for c in others}
+    record_numbers = [c for c in identifying if is_record_number(c)]
+    as_key = None  # the record-number column that stands in for a missing patient_id
+    if record_numbers and "patient_id" not in canonical.values():
+        as_key = record_numbers[0]
+        if pseudonymize and len(record_numbers) == 1:
+            identifying.remove(as_key)
+            others.append(as_key)
+            canonical[as_key] = "patient_id"
+            as_key = None
     names = set(canonical.values())
     if "date" in names and not names & {"session_date", "assessment_date"}:
         # A bare "Date" column means the date of what the table records, when the rest says what that is.
@@ -208,13 +259,16 @@ def prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.Data
             else "date"
         )
         canonical = {c: meaning if name == "date" else name for c, name in canonical.items()}
+    if table_kind(set(canonical.values())) == "session_log" and "session_date" not in canonical.values():
+        # Scores by column dated by an assessment date: the log's date column, assessments alone.
+        canonical = {c: "session_date" if name == "assessment_date" else name for c, name in canonical.items()}
     by_meaning: dict[str, list[str]] = {}
     for original, name in canonical.items():
         by_meaning.setdefault(name, []).append(original)
     for name, originals in by_meaning.items():
         if len(originals) > 1:
             refuse(name, f"the columns {', '.join(originals)} all mean {name}; keep one of them.")
-    kind = table_kind(set(canonical.values()))
+    kind = kind or table_kind(set(canonical.values()))
     shown = ", ".join(map(str, others[:8])) + (", …" if len(others) > 8 else "")
     needs = (
         "it needs patient_id and session_date (sessions or a session log), assessment_date and instrument "
@@ -230,6 +284,19 @@ def prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.Data
         )
     elif kind is None:
         refuse(None, f"could not tell what this table holds from its header ({shown or 'no usable columns'}); {needs}")
+    elif as_key is not None:
+        others_named = [c for c in identifying if c != as_key]
+        refuse(
+            ", ".join(identifying),
+            f"identifying column(s) {', '.join(identifying)}: the store holds pseudonyms only, and this file has "
+            f"no patient_id besides {as_key}. Import with --pseudonymize to use {as_key} as the patient key (each "
+            "value is replaced by a keyed pseudonym before anything is checked or stored)"
+            + (
+                f", and drop {', '.join(others_named)} with --drop-columns {','.join(others_named)}."
+                if others_named
+                else "."
+            ),
+        )
     elif identifying:
         refuse(
             names,
@@ -237,7 +304,9 @@ def prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.Data
             f"or drop them explicitly with --drop-columns {','.join(identifying)}.",
         )
     if kind is not None:
-        missing = [c for c in REQUIRED[kind] if c not in canonical.values()]
+        missing = [
+            c for c in REQUIRED[kind] if c not in canonical.values() and not (c == "patient_id" and as_key is not None)
+        ]  # a record number standing in for patient_id was named above, with how to use it
         if missing:
             refuse(
                 ", ".join(missing), f"this {KIND_NAMES[kind]} is missing the required column(s) {', '.join(missing)}."
@@ -251,6 +320,9 @@ def prepare_table(table: RawTable, drop_columns: set[str]) -> tuple[str, pd.Data
             )
     if problems:
         raise Refusal(problems)
+    written = table.frame.attrs.get("headers", {})  # a mapping's renames: the export's own words
+    headers = {canonical[c]: written.get(c, c) for c in frame.columns}
     frame = frame.set_axis([canonical[c] for c in frame.columns], axis=1)
     frame = frame.loc[(frame != "").to_numpy().any(axis=1)]  # rows blank in every cell are spacing, not data
+    frame.attrs["headers"] = headers  # canonical column -> the header as written, for the import summary
     return kind, frame

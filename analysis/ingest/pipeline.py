@@ -23,6 +23,7 @@ from analysis.ingest.duplicates import (
     conflicts_with_store,
 )
 from analysis.ingest.headers import ITEM_COLUMNS, KIND_NAMES, normalise_header, prepare_table
+from analysis.ingest.mapping import MappedTable, Mapping, apply_mapping
 from analysis.ingest.problems import (
     UNEXPECTED_REASON,
     FileSummary,
@@ -33,10 +34,12 @@ from analysis.ingest.problems import (
     empty_problems,
     problems_from,
 )
+from analysis.ingest.pseudonyms import ClinicKey
 from analysis.ingest.readers import RawTable, ReadError, read_table_bytes
 from analysis.ingest.rows import validate_table
 from analysis.ingest.staging import Batch
 from analysis.ingest.writer import _current_user, write_batch
+from analysis.settings import SettingsError, load_settings
 
 # ---------------------------------------------------------------------------
 # The import
@@ -107,9 +110,23 @@ def import_bytes(
     user: str | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    date_order: str | None = None,
+    pseudonym_key: ClinicKey | None = None,
+    mapping: Mapping | None = None,
 ) -> ImportResult:
-    """Check every row of every source, then load them in one transaction, or change nothing."""
+    """Check every row of every source, then load them in one transaction, or change nothing.
+
+    date_order ("month" or "day" first) reads MM/DD vs DD/MM dates a column cannot tell by itself
+    (default: the clinic's setting). A mapping renames the columns of the exports it fits first
+    (DATA_FORMAT.md "Any other table export"). With a pseudonym_key, every patient_id (or the MRN standing
+    in for it) is replaced by key.pseudonym(id) before any check, so no source id reaches the store.
+    """
     drop_columns = [c for c in drop_columns if c.strip()]
+    if date_order is None:
+        try:
+            date_order = load_settings().date_order
+        except SettingsError as error:
+            return ImportResult(refused=True, problems=[Problem("settings", None, None, None, str(error))])
     try:
         return _import(
             con,
@@ -119,6 +136,9 @@ def import_bytes(
             user=user,
             today=today or dt.date.today(),
             report=progress or (lambda fraction, message: None),
+            date_order=date_order,
+            pseudonym_key=pseudonym_key,
+            mapping=mapping,
         )
     except store.StoreError:
         raise
@@ -141,7 +161,17 @@ def import_bytes(
 
 
 def _import(
-    con, sources, *, skip_invalid: bool, drop_columns: list[str], user: str | None, today: dt.date, report: Progress
+    con,
+    sources,
+    *,
+    skip_invalid: bool,
+    drop_columns: list[str],
+    user: str | None,
+    today: dt.date,
+    report: Progress,
+    date_order: str,
+    pseudonym_key: ClinicKey | None,
+    mapping: Mapping | None,
 ) -> ImportResult:
     drop = {normalise_header(c) for c in drop_columns} | {c.strip() for c in drop_columns}
 
@@ -163,15 +193,38 @@ def _import(
             seen_columns |= {normalise_header(c) for c in table.frame.columns} | set(table.frame.columns)
             report(0.1 + 0.5 * index / max(len(read), 1), f"Checking {table.label}")
             try:
-                kind, frame = prepare_table(table, drop)
-                summary.kinds.append(KIND_NAMES[kind])
-                summary.rows_read += len(frame)
-                validated = validate_table(kind, table.label, frame, today)
+                # A mapping may read one export as several tables (a REDCap project's forms).
+                mapped = apply_mapping(mapping, table, pseudonymize=pseudonym_key is not None) if mapping else []
             except Refusal as refusal:
                 file_problems.extend(refusal.problems)
                 continue
-            for key, value in validated.items():
-                parts[key].append(value)
+            for unit in mapped or [MappedTable(table, None, [])]:
+                entry = unit.mapping
+                try:
+                    kind, frame = prepare_table(
+                        unit.table, drop, pseudonymize=pseudonym_key is not None, kind=entry.kind if entry else None
+                    )
+                    if pseudonym_key is not None:
+                        frame = pseudonymized(frame, pseudonym_key)
+                    summary.kinds.append(KIND_NAMES[kind])
+                    summary.rows_read += len(frame)
+                    validated = validate_table(
+                        kind,
+                        table.label,
+                        frame,
+                        today,
+                        date_order=date_order,
+                        date_format=entry.date_format if entry else None,
+                    )
+                except Refusal as refusal:
+                    file_problems.extend(refusal.problems)
+                    if mapping is not None and entry is None:
+                        file_problems.append(_no_table_fits(mapping, table.label))
+                    continue
+                summary.notes.extend(unit.notes)
+                summary.notes.extend(validated.pop("notes")["note"])
+                for key, value in validated.items():
+                    parts[key].append(value)
     unknown_drops = sorted(
         c
         for c in {c.strip() for c in drop_columns}
@@ -247,10 +300,42 @@ def _import(
         labels_of,
         all_problems,
         user=user or _current_user(),
-        options={"skip_invalid": skip_invalid, "drop_columns": sorted(drop_columns)},
+        options={
+            "skip_invalid": skip_invalid,
+            "drop_columns": sorted(drop_columns),
+            "date_order": date_order,
+            # The key's public fingerprint, never the key: which key made this import's pseudonyms.
+            **({"pseudonym_key": pseudonym_key.fingerprint} if pseudonym_key is not None else {}),
+            **({"mapping": mapping.name} if mapping is not None else {}),
+        },
     )
     report(1.0, "Done")
     return ImportResult(refused=False, problems=problems, files=list(summaries.values()))
+
+
+def _no_table_fits(mapping: Mapping, label: str) -> Problem:
+    """Why a mapping did not read a file it was given for: the headers each of its tables looks for."""
+    wanted = "; ".join(
+        f"{KIND_NAMES[t.kind]}: {', '.join(t.key_headers())}" if t.match is None else f"files named {t.match}"
+        for t in mapping.tables
+    )
+    return Problem(
+        label,
+        None,
+        None,
+        None,
+        f"the mapping {mapping.name} does not fit this file, so it was read as layout A/B; each of its tables "
+        f"looks for these columns ({wanted}).",
+    )
+
+
+def pseudonymized(frame: pd.DataFrame, key: ClinicKey) -> pd.DataFrame:
+    """The frame with every patient_id replaced by its keyed pseudonym (blank stays blank, for the checks)."""
+    if "patient_id" not in frame.columns:
+        return frame
+    ids = frame["patient_id"].astype(str)
+    pseudonyms = {source: key.pseudonym(source) if source.strip() else "" for source in ids.unique()}
+    return frame.assign(patient_id=ids.map(pseudonyms))
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -46,6 +46,7 @@ class FileSummary:
     rows_added: int = 0
     rows_merged: int = 0
     rows_rejected: int = 0
+    notes: list[str] = field(default_factory=list)  # how cells were read (date order, rows left out)
 
 
 @dataclass
@@ -78,10 +79,12 @@ class ImportResult:
                 + (f" in {rows} row(s)" if rows else "")
                 + "; nothing was changed in the store."
             )
+        notes = [f"{f.name}: {note}" for f in self.files for note in f.notes]
         return (
             f"Imported {sum(f.rows_read for f in self.files)} rows: "
             f"{self.added} added, {self.merged} already in the store (merged), {self.rejected} rejected"
             + (" and kept in quarantine." if self.rejected else ".")
+            + "".join(f" {note}" for note in notes)
         )
 
     def problems_frame(self) -> pd.DataFrame:

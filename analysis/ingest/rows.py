@@ -11,12 +11,12 @@ import pandas as pd
 from analysis.ingest.checks import AGE_BAND_ALIASES, CONDITION_ALIASES, INSTRUMENT_ALIASES, SEX_ALIASES, Checker
 from analysis.ingest.headers import ITEM_COLUMNS, modality_for
 from analysis.ingest.problems import Refusal, problems_from
-from analysis.instruments.scoring import INSTRUMENTS, MAX_ITEMS, score_items
+from analysis.instruments import INSTRUMENTS, MAX_ITEMS, score_items
 from analysis.vocabulary import AGE_BANDS
 
 MODALITY_REASON = (
-    "is not a known modality; use ketamine_im, ketamine_iv, ketamine_oral or esketamine_nasal "
-    "(IM, IV, oral/SL/troche, Spravato)."
+    "is not a known modality, or does not say how the ketamine was given; use ketamine_im, ketamine_iv, "
+    "ketamine_oral or esketamine_nasal (IM, IV, oral/SL/troche, Spravato; a dose may follow, as in 'Spravato 84mg')."
 )
 
 
@@ -27,10 +27,22 @@ def _score_block(
     n = check.n
     instrument_code = pd.Series(instrument_code, dtype="str").reset_index(drop=True)
     items = np.full((n, MAX_ITEMS), -1, dtype=np.int64)
+
+    # Each row's answers and total are checked against its own instrument's ranges; a row whose
+    # instrument is unknown (already a problem) is read in the widest range any instrument allows.
+    def per_row(value, widest):
+        return (
+            instrument_code.map({code: value(i) for code, i in INSTRUMENTS.items()}).fillna(widest).to_numpy(np.int64)
+        )
+
+    item_low = per_row(lambda i: i.item_min, min(i.item_min for i in INSTRUMENTS.values()))
+    item_high = per_row(lambda i: i.item_max, max(i.item_max for i in INSTRUMENTS.values()))
+    total_high = per_row(lambda i: i.total_max, max(i.total_max for i in INSTRUMENTS.values()))
+    named = (instrument_code.fillna("") + " ").str.lstrip().to_numpy(dtype=object)
     for k, column in enumerate(item_columns):
         if column:
-            items[:, k] = check.integers(column, 0, 3, "item answer")
-    totals = check.integers(total_column, 0, max(i.total_max for i in INSTRUMENTS.values()), "total")
+            items[:, k] = check.integers_in(column, item_low, item_high, named + "item answer")
+    totals = check.integers_in(total_column, np.zeros(n, dtype=np.int64), total_high, named + "total")
     total = np.full(n, -1, dtype=np.int64)
     method = np.full(n, "incomplete", dtype=object)
     answered = np.zeros(n, dtype=np.int64)
@@ -47,14 +59,7 @@ def _score_block(
                     check.frame[column] if column in check.frame else "",
                     f"is in {column}, but {code} has only {instrument.n_items} items; leave {column} blank.",
                 )
-        over = rows & (totals > instrument.total_max)
-        check.flag(
-            over,
-            total_column,
-            check.frame[total_column] if total_column in check.frame else "",
-            f"is not a valid {code} total (0-{instrument.total_max}).",
-        )
-        scored = score_items(instrument, items[rows, : instrument.n_items], np.where(over[rows], -1, totals[rows]))
+        scored = score_items(instrument, items[rows, : instrument.n_items], totals[rows])
         total[rows] = scored["total"]
         method[rows] = scored["method"]
         answered[rows] = scored["n_answered"]
@@ -64,8 +69,7 @@ def _score_block(
         if wrong.any():
             mask = np.zeros(n, dtype=bool)
             mask[where[wrong]] = True
-            # One reason per row of the table (flag picks the masked ones), even when other
-            # instruments' rows sit between these.
+            # One reason per row of the table (flag picks the wrong ones by mask).
             reasons = np.full(n, "", dtype=object)
             reasons[where[wrong]] = [
                 f"does not equal the sum of the item answers ({s}); correct the total or the items."
@@ -84,8 +88,17 @@ def _score_block(
     return result
 
 
-def validate_table(kind: str, label: str, frame: pd.DataFrame, today: dt.date) -> dict[str, pd.DataFrame]:
-    check = Checker(label, frame, today)
+def validate_table(
+    kind: str,
+    label: str,
+    frame: pd.DataFrame,
+    today: dt.date,
+    *,
+    date_order: str = "month",
+    date_format: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The table's rows as store rows per kind, plus "problems"; check.notes say how dates were read."""
+    check = Checker(label, frame, today, date_order=date_order, date_format=date_format)
     check.identifying_values()
     identifying = check.problems()
     if len(identifying):
@@ -149,7 +162,7 @@ def validate_table(kind: str, label: str, frame: pd.DataFrame, today: dt.date) -
 
     if kind == "assessments":
         instrument = check.mapped(
-            "instrument", INSTRUMENT_ALIASES, "is not a known instrument; use PHQ-9 or GAD-7.", required=True
+            "instrument", INSTRUMENT_ALIASES, f"is not a known instrument; use {', '.join(INSTRUMENTS)}.", required=True
         )
         scored = _score_block(check, instrument, ITEM_COLUMNS, "total")
         out["assessments"] = scored.assign(
@@ -179,4 +192,5 @@ def validate_table(kind: str, label: str, frame: pd.DataFrame, today: dt.date) -
         )
 
     out["problems"] = check.problems()
+    out["notes"] = pd.DataFrame({"note": check.notes}, dtype=object)
     return out

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from analysis.instruments.scoring import INSTRUMENTS, MAX_ITEMS
+from analysis.instruments import INSTRUMENTS, MAX_ITEMS
 
 
 @dataclass
@@ -21,6 +21,17 @@ class Batch:
 _N_ITEMS_SQL = (
     "CASE instrument "
     + " ".join(f"WHEN '{code}' THEN {instrument.n_items}" for code, instrument in INSTRUMENTS.items())
+    + " END"
+)
+# The safety answer stored as item9 (PHQ-9 item 9: thoughts of self-harm): the highest answer to the
+# instrument's safety items, NULL when unanswered or when the instrument has none.
+_SAFETY_SQL = (
+    "CASE instrument "
+    + " ".join(
+        f"WHEN '{code}' THEN greatest({', '.join(f'nullif(item_{k}, -1)' for k in instrument.safety_items)})"
+        for code, instrument in INSTRUMENTS.items()
+        if instrument.safety_items
+    )
     + " END"
 )
 _ITEMS_SQL = (
@@ -40,7 +51,7 @@ _VIEW_SQL = {
                CAST(instrument AS VARCHAR) AS instrument, {_ITEMS_SQL} AS items,
                CAST(nullif(total, -1) AS SMALLINT) AS total, CAST(method AS VARCHAR) AS total_method,
                CAST(items_answered AS TINYINT) AS items_answered,
-               CAST(CASE WHEN instrument = 'PHQ-9' THEN nullif(item_9, -1) END AS TINYINT) AS item9,
+               CAST({_SAFETY_SQL} AS TINYINT) AS item9,
                CAST(_total_column AS VARCHAR) AS _total_column, CAST(_file AS VARCHAR) AS _file, CAST(_row AS INTEGER) AS _row
         FROM {{raw}}""",
     "patients": """

@@ -64,7 +64,8 @@ def write_batch(
         if incoming:
             added_per_label = dict(
                 con.execute(
-                    "SELECT _file, count(*) FROM ("
+                    # DISTINCT: a session-log row gives several assessments (one UNION branch alone keeps them all).
+                    "SELECT _file, count(DISTINCT _row) FROM ("
                     + " UNION ".join(added_sql[name] for name in incoming)
                     + ") GROUP BY _file"
                 ).fetchall()

@@ -1,115 +1,14 @@
-"""PHQ-9 and GAD-7 described as data, and the one generic scorer that reads them."""
+"""The one generic scorer: reads an instrument record, scores one or many administrations."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from analysis.instruments.records import CATALOG, Instrument
 
-@dataclass(frozen=True)
-class Band:
-    low: int
-    high: int
-    label: str
-
-
-@dataclass(frozen=True)
-class Instrument:
-    """Everything the scorer and the outcome engine need to know about a questionnaire."""
-
-    code: str
-    name: str
-    n_items: int
-    item_min: int
-    item_max: int
-    max_missing_for_prorating: int
-    bands: tuple[Band, ...]
-    eligibility_min: int
-    reliable_change: int
-    remission_max: int
-    item_labels: tuple[str, ...]
-    # The item whose answer >= 1 is a safety flag (PHQ-9 item 9: thoughts of self-harm).
-    safety_item: int | None = None
-    # Column prefix in a layout B session log (phq9_total, phq9_item_1, ...).
-    log_prefix: str = ""
-
-    @property
-    def total_max(self) -> int:
-        return self.n_items * self.item_max
-
-    def band(self, total: float | int | None) -> str | None:
-        if total is None or pd.isna(total):
-            return None
-        for band in self.bands:
-            if band.low <= total <= band.high:
-                return band.label
-        return None
-
-
-PHQ9 = Instrument(
-    code="PHQ-9",
-    name="Patient Health Questionnaire-9 (depression)",
-    n_items=9,
-    item_min=0,
-    item_max=3,
-    max_missing_for_prorating=2,
-    bands=(
-        Band(0, 4, "minimal"),
-        Band(5, 9, "mild"),
-        Band(10, 14, "moderate"),
-        Band(15, 19, "moderately severe"),
-        Band(20, 27, "severe"),
-    ),
-    eligibility_min=10,
-    reliable_change=6,
-    remission_max=4,
-    item_labels=(
-        "Little interest or pleasure",
-        "Feeling down or hopeless",
-        "Sleep problems",
-        "Tired, little energy",
-        "Appetite",
-        "Feeling bad about yourself",
-        "Trouble concentrating",
-        "Moving or speaking slowly / restless",
-        "Thoughts of self-harm",
-    ),
-    safety_item=9,
-    log_prefix="phq9",
-)
-
-GAD7 = Instrument(
-    code="GAD-7",
-    name="Generalized Anxiety Disorder-7 (anxiety)",
-    n_items=7,
-    item_min=0,
-    item_max=3,
-    max_missing_for_prorating=1,
-    bands=(
-        Band(0, 4, "minimal"),
-        Band(5, 9, "mild"),
-        Band(10, 14, "moderate"),
-        Band(15, 21, "severe"),
-    ),
-    eligibility_min=10,
-    reliable_change=4,
-    remission_max=4,
-    item_labels=(
-        "Feeling nervous or on edge",
-        "Not able to stop worrying",
-        "Worrying too much",
-        "Trouble relaxing",
-        "Restless",
-        "Easily annoyed or irritable",
-        "Afraid something awful might happen",
-    ),
-    log_prefix="gad7",
-)
-
-INSTRUMENTS: dict[str, Instrument] = {i.code: i for i in (PHQ9, GAD7)}
+INSTRUMENTS: dict[str, Instrument] = {i.code: i for i in CATALOG}
 MAX_ITEMS = max(i.n_items for i in INSTRUMENTS.values())
 ITEM_COLUMNS = tuple(f"item_{k}" for k in range(1, MAX_ITEMS + 1))
 

@@ -14,10 +14,11 @@ import pandas as pd
 from analysis import store
 from analysis.engine.cohort import CohortFilter
 from analysis.engine.timeline import Timeline, load_timeline
+from analysis.instruments import OutcomeRules
 from analysis.reporting.report import ReportError, parse_quarter, quarterly_report
 from analysis.settings import load_settings
 from analysis.spreadsheet import csv_text, safe_frame
-from analysis.wording import eligibility_rule, internal_use_note, remission_rule, response_rule, suppression_note
+from analysis.wording import internal_use_note, suppression_note
 
 GROUP_NAMES = {"itt": "Intention to treat", "completers": "Completers"}
 
@@ -117,6 +118,18 @@ def _notes(report: dict) -> list[str]:
     ]
 
 
+def rule_sentences(report: dict) -> list[str]:
+    """Each reported instrument's rules in words, from the settings the report was made with."""
+    sentences = []
+    for code in report["instruments"]:
+        rules = OutcomeRules(**report["settings"]["instrument_rules"][code])
+        sentences.append(
+            f"{code}: only courses with a {rules.eligibility_words()} count. Response: {rules.response_words()}. "
+            f"Remission: {rules.remission_words()}."
+        )
+    return sentences
+
+
 def to_csv(report: dict) -> str:
     """The tidy table; every row says whether small cells were suppressed, so no copy loses it."""
     table = tidy_table(report)
@@ -164,7 +177,7 @@ def to_html(report: dict, history: list[dict] | None = None) -> str:
     for code in report["instruments"]:
         figures.append(charts.report_trajectory(report, code))
     if history:
-        figures.append(charts.report_rates_by_quarter(history + [report], "PHQ-9"))
+        figures.extend(charts.report_rates_by_quarter(history + [report], code) for code in report["instruments"])
     chart_html = []
     for index, figure in enumerate(figures):
         chart_html.append(
@@ -191,6 +204,7 @@ def to_html(report: dict, history: list[dict] | None = None) -> str:
             f"<td>{_format(summary['mean_change'])}{interval}</td><td>{_format(summary['reliable_improvement_n'])}</td></tr>"
         )
     banner_class = "internal" if not report["suppressed"] else "note"
+    rule_items = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in rule_sentences(report))
     settings_rows = "".join(
         f"<tr><td>{html.escape(r.setting)}</td><td>{html.escape(r.value)}</td></tr>"
         for r in settings_table(report).itertuples()
@@ -224,10 +238,9 @@ th, td {{ border: 1px solid #d5d9e0; padding: .3rem .5rem; text-align: left; }} 
 <div class="tile">Item 9 positive at baseline<b>{_format(report["item9_positive_baseline"])}</b></div>
 </div>
 <h2>Response and remission</h2>
-<p>Response: score at endpoint {response_rule(report["settings"])}. Remission: score {remission_rule(report["settings"])}.
-Only courses with a baseline of {eligibility_rule(report["settings"])} count. Intention to treat keeps every finished course
-(the last score, or the baseline when there is none); completers are courses that finished induction with an
-end-of-induction score. 95% Wilson intervals in brackets.</p>
+<p>Intention to treat keeps every finished course (the last score, or the baseline when there is none);
+completers are courses that finished induction with an end-of-induction score. 95% Wilson intervals in brackets.</p>
+<ul>{rule_items}</ul>
 <table><tr><th>Instrument</th><th>Group</th><th>Courses</th><th>Responders</th><th>Response rate</th><th>Remitters</th><th>Remission rate</th></tr>
 {"".join(rows)}</table>
 <h2>Scores (intention to treat)</h2>

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ import pandas as pd
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.stats import t_interval, wilson_interval
 from analysis.engine.timeline import TRAJECTORY_TIMEPOINTS, Timeline
-from analysis.instruments import INSTRUMENTS
+from analysis.reporting.shapes import Group, InstrumentBlock, Report
 from analysis.reporting.suppression import suppress_report
 
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
@@ -74,7 +73,7 @@ def _proportion(successes: int, n: int) -> dict:
     return {"n": successes, "rate": successes / n if n else None, "ci": [low, high]}
 
 
-def _group_summary(rows: pd.DataFrame, response: str, remission: str) -> dict:
+def _group_summary(rows: pd.DataFrame, response: str, remission: str) -> Group:
     n = int(len(rows))
     responders = int(rows[response].sum())
     remitters = int(rows[remission].sum())
@@ -106,7 +105,7 @@ def trajectory(timeline: Timeline, instrument: str, filters: CohortFilter | None
     return pd.DataFrame(rows)
 
 
-def instrument_summary(timeline: Timeline, instrument: str, filters: CohortFilter | None = None) -> dict:
+def instrument_summary(timeline: Timeline, instrument: str, filters: CohortFilter | None = None) -> InstrumentBlock:
     """Baseline, eligibility, ITT and completer outcomes and mean change for one instrument."""
     sub = cohort(timeline, filters)
     rows = sub.course_outcomes.loc[sub.course_outcomes["instrument"] == instrument]
@@ -165,7 +164,7 @@ def courses_in_quarter(timeline: Timeline, quarter: str, filters: CohortFilter |
 
 def quarterly_report(
     timeline: Timeline, quarter: str = "all", filters: CohortFilter | None = None, suppress: bool = True
-) -> dict[str, Any]:
+) -> Report:
     """The OUTCOMES.md §6 report as the §7 JSON object (plus documented extra keys)."""
     quarter = parse_quarter(quarter)
     started = courses_in_quarter(timeline, quarter, filters)
@@ -173,7 +172,7 @@ def quarterly_report(
     boosters = boosters_in_period(timeline, filters, quarter)
     intervals = boosters["interval_days"].dropna().astype(float)
     phq9 = started.course_outcomes.loc[started.course_outcomes["instrument"] == "PHQ-9"]
-    report = {
+    report: Report = {
         "quarter": quarter,
         "suppressed": False,
         "courses_started": int(len(courses)),
@@ -183,7 +182,7 @@ def quarterly_report(
         "boosters_delivered": int(len(boosters)),
         "median_booster_interval_days": float(intervals.median()) if len(intervals) else None,
         "item9_positive_baseline": int((phq9["baseline_item9"].fillna(0).astype(float) >= 1).sum()),
-        "instruments": {code: instrument_summary(started, code) for code in INSTRUMENTS},
+        "instruments": {code: instrument_summary(started, code) for code in timeline.instruments},
         "cohort": (filters or CohortFilter()).describe(),
         "data_last_date": None if timeline.data_last_date is None else str(timeline.data_last_date)[:10],
         "settings": timeline.settings.as_dict(),

@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 
+from analysis.reporting.shapes import Report
 from analysis.wording import suppressed_label
 
 
@@ -13,8 +14,8 @@ def _small(count, limit: int) -> bool:
     return isinstance(count, (int, np.integer)) and 1 <= count <= limit
 
 
-def suppress_report(report: dict, limit: int = 10) -> dict:
-    """Small-cell suppression: counts 1..limit become '<limit+1' ('<11'); rates and means built on them are withheld."""
+def suppress_report(report: Report, limit: int = 10) -> Report:
+    """Small-cell suppression: counts 1..limit become '<limit+1>' ('<11'); rates and means built on them are withheld."""
     out = copy.deepcopy(report)
     out["suppressed"] = True
     shown = suppressed_label(limit)

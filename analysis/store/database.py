@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS assessments (
     total SMALLINT,             -- NULL when incomplete (left out of every outcome)
     total_method VARCHAR NOT NULL,  -- summed | prorated | supplied | incomplete
     items_answered TINYINT NOT NULL,
-    item9 TINYINT,              -- PHQ-9 item 9 answer; NULL = unknown or not PHQ-9
+    item9 TINYINT,              -- the safety answer (PHQ-9 item 9); NULL = unknown or no safety item
     import_id INTEGER,
     PRIMARY KEY (patient_id, assessment_date, instrument)
 );

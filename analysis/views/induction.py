@@ -98,8 +98,9 @@ def response_by_session(timeline: Timeline, instrument: str, filters: CohortFilt
     for t in range(1, 9):
         at_t = scores.loc[scores["timepoint"] == t]
         total, baseline = at_t["total"].astype(float), at_t["baseline"].astype(float)
-        responding = proportion(int((total <= settings.response_fraction * baseline).sum()), len(at_t))
-        remitting = proportion(int((total <= settings.remission_max).sum()), len(at_t))
+        rules = settings.rules_for(instrument)
+        responding = proportion(int(rules.responds(baseline.to_numpy(), total.to_numpy()).sum()), len(at_t))
+        remitting = proportion(int(rules.remits(total.to_numpy()).sum()), len(at_t))
         rows.append(
             {
                 "t": t,

@@ -237,8 +237,17 @@ def reference_lines(timeline: Timeline, patient_id: str) -> pd.DataFrame:
     lines["to_date"] = last_session.where(last_session >= last_assessed, last_assessed).fillna(last_session)
     lines["baseline"] = lines["baseline"].astype(float)
     lines["eligible"] = lines["eligible"].astype(bool)
-    lines["response_threshold"] = np.where(lines["eligible"], settings.response_fraction * lines["baseline"], np.nan)
-    lines["remission_max"] = float(settings.remission_max)
+    threshold = np.full(len(lines), np.nan)
+    remission = np.full(len(lines), np.nan)
+    rule = np.full(len(lines), None, dtype=object)
+    for code, rules in settings.instrument_rules:
+        rows = (lines["instrument"] == code).to_numpy()
+        threshold[rows] = rules.response_threshold(lines["baseline"].to_numpy(float)[rows])
+        remission[rows] = rules.remission_max
+        rule[rows] = rules.threshold_words()
+    lines["response_threshold"] = np.where(lines["eligible"], threshold, np.nan)
+    lines["response_rule"] = rule
+    lines["remission_max"] = remission
     columns = [
         "course_id",
         "course_number",
@@ -247,6 +256,7 @@ def reference_lines(timeline: Timeline, patient_id: str) -> pd.DataFrame:
         "to_date",
         "baseline",
         "response_threshold",
+        "response_rule",
         "remission_max",
         "eligible",
     ]
@@ -282,9 +292,9 @@ def status_badges(timeline: Timeline, course_id: str, lost: dict[str, pd.Series]
         if not row.eligible:
             badges.append(
                 Badge(
-                    f"{code}: baseline {baseline} below {settings.eligibility_min}",
+                    f"{code}: baseline {baseline} below {settings.rules_for(code).eligibility_min}",
                     "neutral",
-                    f"Response and remission are judged only from a baseline of {wording.eligibility_rule(settings)}.",
+                    f"Response and remission are judged only from a {settings.rules_for(code).eligibility_words()}.",
                 )
             )
             continue
@@ -339,8 +349,9 @@ def status_badges(timeline: Timeline, course_id: str, lost: dict[str, pd.Series]
                     Badge(
                         f"{code}: loss of response on {date}",
                         "bad",
-                        f"{int(mine['days'].iloc[0])} days after the last induction session, the score "
-                        f"was {wording.loss_of_response_rule(settings)}.",
+                        f"{int(mine['days'].iloc[0])} days after the last induction session, the score was "
+                        f"{settings.rules_for(code).eligibility_min} or more and no longer met the response rule "
+                        f"({settings.rules_for(code).response_words()}).",
                     )
                 )
             elif len(mine):

@@ -138,25 +138,30 @@ def course_table(report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def history_table(reports: list[dict], instrument: str = "PHQ-9") -> pd.DataFrame:
-    """Key figures for several quarters side by side (one column per quarter, oldest first)."""
+def history_table(reports: list[dict]) -> pd.DataFrame:
+    """Key figures for several quarters side by side (one column per quarter, oldest first), per instrument."""
     measures = {}
+    instruments = list(reports[-1]["instruments"]) if reports else []
     for report in reports:
-        summary = report["instruments"][instrument]
-        itt = summary["itt"]
-        measures[report["quarter"]] = {
+        column = {
             "Courses started": _count(report["courses_started"]),
             "Induction completed": _count(report["induction_completed"]),
-            f"{instrument} ITT courses (n)": _count(itt["n"]),
-            f"{instrument} response rate (ITT, 95% CI)": rate_text(
-                itt["response_rate"], itt["response_ci"], itt["n"], short=True
-            ),
-            f"{instrument} remission rate (ITT, 95% CI)": rate_text(
-                itt["remission_rate"], itt["remission_ci"], itt["n"], short=True
-            ),
-            f"{instrument} mean change (ITT)": mean_text(summary["mean_change"], signed=True),
-            "Boosters delivered": _count(report["boosters_delivered"]),
         }
+        for instrument in instruments:
+            summary = report["instruments"][instrument]
+            itt = summary["itt"]
+            column |= {
+                f"{instrument} ITT courses (n)": _count(itt["n"]),
+                f"{instrument} response rate (ITT, 95% CI)": rate_text(
+                    itt["response_rate"], itt["response_ci"], itt["n"], short=True
+                ),
+                f"{instrument} remission rate (ITT, 95% CI)": rate_text(
+                    itt["remission_rate"], itt["remission_ci"], itt["n"], short=True
+                ),
+                f"{instrument} mean change (ITT)": mean_text(summary["mean_change"], signed=True),
+            }
+        column["Boosters delivered"] = _count(report["boosters_delivered"])
+        measures[report["quarter"]] = column
     table = pd.DataFrame(measures)
     table.index.name = "Measure"
     return table.reset_index()

@@ -70,10 +70,10 @@ def test_columns_are_exactly_layout_a(clinic):
         "patient_id",
         "assessment_date",
         "instrument",
-        *(f"item_{k}" for k in range(1, 10)),
+        *(f"item_{k}" for k in range(1, 21)),  # PCL-5 has 20 items
         "total",
     ]
-    for column in [*(f"item_{k}" for k in range(1, 10)), "total"]:
+    for column in [*(f"item_{k}" for k in range(1, 21)), "total"]:
         assert clinic["assessments"][column].dtype == "Int64"
 
 
@@ -123,13 +123,14 @@ def test_each_clinician_works_mostly_at_one_site(clinic):
 
 
 def test_items_are_0_to_3_and_gad7_leaves_items_8_and_9_blank(clinic):
-    assessments = clinic["assessments"]
+    assert set(clinic["assessments"]["instrument"]) == {"PHQ-9", "GAD-7", "PCL-5"}
+    assessments = clinic["assessments"].loc[clinic["assessments"]["instrument"] != "PCL-5"]
     items = assessments[[f"item_{k}" for k in range(1, 10)]]
     answered = items.stack()
     assert answered.between(0, 3).all()
     gad7 = assessments["instrument"] == "GAD-7"
     assert items.loc[gad7, ["item_8", "item_9"]].isna().all().all()
-    assert set(assessments["instrument"]) == {"PHQ-9", "GAD-7"}
+    assert assessments[[f"item_{k}" for k in range(10, 21)]].isna().all().all()
 
 
 def test_supplied_totals_never_disagree_with_complete_items(clinic):
@@ -144,7 +145,7 @@ def test_supplied_totals_never_disagree_with_complete_items(clinic):
 
 
 def test_a_few_rows_are_total_only_or_miss_one_item(clinic):
-    assessments = clinic["assessments"]
+    assessments = clinic["assessments"].loc[clinic["assessments"]["instrument"] != "PCL-5"]
     n_missing = assessments[[f"item_{k}" for k in range(1, 10)]].isna().sum(axis=1)
     n_missing -= (assessments["instrument"] == "GAD-7") * 2
     total_only = (n_missing == 9 - (assessments["instrument"] == "GAD-7") * 2) & assessments["total"].notna()
@@ -286,3 +287,21 @@ def test_example_workbooks_hold_real_excel_dates():
             assert isinstance(row[date_column], datetime.datetime)
     clinic_book.close()
     log_book.close()
+
+
+def test_patients_with_ptsd_record_the_pcl5_and_improve_as_published(clinic):
+    """PCL-5 (20 items, 0-4) only for patients whose primary condition is PTSD; over an induction the
+    mean fall is within the 10-25 points published ketamine series report."""
+    assessments, patients = clinic["assessments"], clinic["patients"]
+    pcl5 = assessments.loc[assessments["instrument"] == "PCL-5"]
+    ptsd = set(patients.loc[patients["primary_condition"] == "PTSD", "patient_id"])
+    assert len(pcl5) > 100 and set(pcl5["patient_id"]) <= ptsd
+    items = pcl5[[f"item_{k}" for k in range(1, 21)]].stack()
+    assert items.between(0, 4).all() and (items == 4).any()
+    complete = pcl5[[f"item_{k}" for k in range(1, 21)]].notna().all(axis=1)
+    totals = pcl5[[f"item_{k}" for k in range(1, 21)]][complete].sum(axis=1)
+    assert totals.between(0, 80).all()
+    first = pcl5.assign(score=totals.reindex(pcl5.index).fillna(pcl5["total"])).sort_values("assessment_date")
+    by_patient = first.groupby("patient_id")["score"]
+    fall = (by_patient.first() - by_patient.min()).mean()
+    assert 10 <= fall <= 30

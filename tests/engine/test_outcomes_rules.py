@@ -23,7 +23,7 @@ ORIGIN = dt.date(2026, 1, 5)
 TODAY = dt.date(2026, 11, 26)
 KETAMINE_DAYS = [0, 3, 7, 10, 14, 17]
 ESKETAMINE_DAYS = [0, 3, 7, 10, 14, 17, 21, 24]
-ITEM_COLUMNS = [f"item_{i}" for i in range(1, 10)]
+ITEM_COLUMNS = [f"item_{i}" for i in range(1, 21)]
 
 
 # ---------------------------------------------------------------------------
@@ -45,7 +45,7 @@ class Clinic:
 
     def score(self, patient: str, instrument: str, day: int, total: int | None = None, items=None) -> None:
         items = list(items or [])
-        items += [None] * (9 - len(items))
+        items += [None] * (20 - len(items))
         row = {"patient_id": patient, "assessment_date": self.day(day), "instrument": instrument, "total": total}
         row.update(zip(ITEM_COLUMNS, items))
         self.assessment_rows.append(row)
@@ -796,3 +796,91 @@ def test_small_cells_are_suppressed_but_not_0_or_11(load):
     )
     assert list(gad7["itt"]["response_ci"]) == [None, None]
     assert trajectory(report, "GAD-7")[0][0] == "<11"
+
+
+# ---------------------------------------------------------------------------
+# PCL-5 (OUTCOMES.md §1 and §4): 20 items 0-4, eligible from 33, response a fall of 10 points,
+# remission 32 or lower, reliable change 10, prorated with up to 4 items missing.
+
+
+def pcl5_items(total: int, answered: int = 20) -> list[int | None]:
+    """`answered` items summing to `total` (each 0-4), the rest blank."""
+    items = [min(4, max(0, total - 4 * k)) for k in range(answered)]
+    return items + [None] * (20 - answered)
+
+
+def test_pcl5_response_is_a_fall_of_10_points_and_remission_32_or_lower(load):
+    """Completers, baseline -> end of induction:
+    a 45 -> 35: fall 10, response; 35 > 32, no remission.
+    b 45 -> 36: fall 9, no response.
+    c 40 -> 32: fall 8, no response, but 32 is remission (below the cut-off).
+    d 33 -> 23: eligible at exactly 33, fall 10: response and remission.
+    e 32 -> 10: baseline 32 is below 33: not eligible, left out.
+    Report: eligible 4, completers 4, response 2 (a, d), remission 2 (c, d);
+    reliable improvement (fall >= 10) a and d."""
+    clinic = Clinic()
+    for patient, baseline, endpoint in (("a", 45, 35), ("b", 45, 36), ("c", 40, 32), ("d", 33, 23), ("e", 32, 10)):
+        clinic.completed_course(patient, baseline, endpoint, instrument="PCL-5")
+    view = load(clinic)
+    assert [bool(view.outcome(p, "PCL-5")["eligible"]) for p in "abcde"] == [True, True, True, True, False]
+    assert [bool(view.outcome(p, "PCL-5")["completer_response"]) for p in "abcd"] == [True, False, False, True]
+    assert [bool(view.outcome(p, "PCL-5")["completer_remission"]) for p in "abcd"] == [False, False, True, True]
+    assert [bool(view.outcome(p, "PCL-5")["reliable_improvement"]) for p in "abcd"] == [True, False, False, True]
+    report = view.report()
+    assert list(report["instruments"]) == ["PCL-5"]  # no PHQ-9 or GAD-7 recorded: no blocks for them
+    block = report["instruments"]["PCL-5"]
+    assert (block["eligible_n"], block["baseline_n"]) == (4, 5)
+    assert (block["completers"]["n"], block["completers"]["response_n"], block["completers"]["remission_n"]) == (
+        4,
+        2,
+        2,
+    )
+    assert block["completers"]["response_rate"] == 0.5
+    assert block["reliable_improvement_n"] == 2
+
+
+def test_pcl5_prorating_with_4_items_missing_and_incomplete_with_5(load):
+    """Items 0-4. 16 answered summing to 40: prorated round_half_up(40 / 16 * 20) = 50.
+    15 answered summing to 30: incomplete, left out. 17 answered summing to 37: 37 / 17 * 20 =
+    43.53 -> 44. So the course's baseline (day 0) is 50 prorated and the day 2 score is 44
+    (the day 1 incomplete form is not a score)."""
+    clinic = Clinic()
+    clinic.sessions("p", [3, 6, 10, 13, 17, 20])
+    clinic.score("p", "PCL-5", 0, items=pcl5_items(40, answered=16))
+    clinic.score("p", "PCL-5", 1, items=pcl5_items(30, answered=15))
+    clinic.score("p", "PCL-5", 2, items=pcl5_items(37, answered=17))
+    view = load(clinic)
+    scored = [(r["assessment_date"], r["total"]) for r in view.assessments("p", "PCL-5")]
+    assert scored == [(clinic.day(0), 50), (clinic.day(2), 44)]
+    assert view.outcome("p", "PCL-5")["baseline"] == 44  # the latest t = 0 score wins
+
+
+def test_pcl5_loss_of_response_is_33_or_more_and_less_than_10_below_baseline(load):
+    """Completers who responded on the PCL-5 (baseline 50, end of induction 30 on day 24):
+    a: later 38 (day 40: fall 12, still responding), then 41 (day 60: fall 9 and >= 33) -> lost at 60 - 17 = 43.
+    b: later 39 (day 45: fall 11, still responding), 45 (day 70: fall 5 and >= 33) -> lost at 53.
+    c: baseline 40, later 32 (fall 8 but below 33: not lost), censored at its last score, day 80 -> 63."""
+    clinic = Clinic()
+    clinic.completed_course("a", 50, 30, instrument="PCL-5")
+    clinic.score("a", "PCL-5", 40, 38)
+    clinic.score("a", "PCL-5", 60, 41)
+    clinic.completed_course("b", 50, 30, instrument="PCL-5")
+    clinic.score("b", "PCL-5", 45, 39)
+    clinic.score("b", "PCL-5", 70, 45)
+    clinic.completed_course("c", 40, 20, instrument="PCL-5")
+    clinic.score("c", "PCL-5", 80, 32)
+    view = load(clinic)
+    assert view.durability("PCL-5") == {("a", 1): (43, True), ("b", 1): (53, True), ("c", 1): (63, False)}
+
+
+def test_a_clinic_setting_changes_the_pcl5_rule_without_code(tmp_path):
+    """[instruments."PCL-5"] response_drop = 15 in settings.toml: a fall of 10 is no longer a response."""
+    from analysis.settings import load_settings
+
+    path = tmp_path / "clinic.toml"
+    path.write_text('[instruments."PCL-5"]\nresponse_drop = 15\neligibility_min = 38\n')
+    rules = load_settings(path).rules_for("PCL-5")
+    assert (rules.response_kind, rules.response_value, rules.eligibility_min) == ("drop", 15.0, 38)
+    assert rules.responds(45, 35) is False and rules.responds(45, 30) is True
+    assert rules.response_words() == "a fall of at least 15 points from baseline"
+    assert load_settings(path).rules_for("PHQ-9").response_value == 0.5  # the other instruments keep theirs

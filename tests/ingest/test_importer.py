@@ -393,7 +393,7 @@ def test_iso_dates_with_or_without_a_time_are_the_day(con):
 
 
 DATE_PROBLEMS = {
-    "01/05/2026": "not a date written YYYY-MM-DD",
+    "02/30/2026": "not a real calendar date when read as MM/DD/YYYY",
     "5 Jan 2026": "not a date written YYYY-MM-DD",
     "45662": "not a date written YYYY-MM-DD",
     "2026-02-30": "not a real calendar date",
@@ -626,6 +626,43 @@ def test_a_session_log_without_a_modality_column_is_a_file_of_assessments(con):
     ]
 
 
+def test_pcl5_comes_in_through_layout_a_and_the_session_log(con):
+    """A PTSD clinic's PCL-5: layout A item_1..item_20 (answers 0-4) and layout B pcl5_* columns.
+    Layout A: 20 answers of 2 = 40 (summed). Layout B: pcl5_total 52 alone (total only), and 16
+    answers of 3 with 4 blank: prorated 48 * 20 / 16 = 60."""
+    items = ",".join(["2"] * 20)
+    layout_a = csv(f"""
+        patient_id,assessment_date,instrument,{",".join(f"item_{k}" for k in range(1, 21))},total
+        T-1,2026-02-02,PCL5,{items},
+    """)
+    header = "patient_id,session_date,modality,pcl5_total," + ",".join(f"pcl5_item_{k}" for k in range(1, 21))
+    layout_b = csv(f"""
+        {header}
+        T-2,2026-02-02,IV,52,{"," * 19}
+        T-2,2026-02-05,IV,,{",".join(["3"] * 16 + [""] * 4)}
+    """)
+    result = run(con, ("a.csv", layout_a), ("log.csv", layout_b))
+    assert result.ok, [p.sentence() for p in result.problems]
+    assert assessment(con, "T-1", "2026-02-02", "PCL-5")["total"] == 40
+    assert assessment(con, "T-2", "2026-02-02", "PCL-5")["method"] == "supplied"
+    prorated = assessment(con, "T-2", "2026-02-05", "PCL-5")
+    assert (prorated["total"], prorated["method"], prorated["answered"]) == (60, "prorated", 16)
+    assert prorated["item9"] is None  # the PCL-5 has no safety item
+
+
+def test_a_pcl5_answer_of_5_names_the_pcl5_range(con):
+    row = ",".join(["1", "5"] + ["0"] * 18)
+    bad = csv(f"""
+        patient_id,assessment_date,instrument,{",".join(f"item_{k}" for k in range(1, 21))}
+        T-1,2026-02-02,PCL-5,{row}
+    """)
+    result = run(con, ("a.csv", bad))
+    assert result.refused
+    assert [p.sentence() for p in result.problems] == [
+        "a.csv, row 2, column item_2: '5' is not a valid PCL-5 item answer (a whole number from 0 to 4)."
+    ]
+
+
 def test_session_log_rows_that_say_nothing_or_dose_without_modality_are_refused(con):
     log = csv("""
         patient_id,session_date,modality,dose_mg,phq9_total
@@ -813,7 +850,7 @@ def test_every_problem_is_reported_with_file_row_column_value_and_reason(con):
     assert all(p.reason for p in result.problems)
     assert (
         result.problems[0].sentence()
-        == "a.csv, row 2, column total: '30' is not a valid total (a whole number from 0 to 27)."
+        == "a.csv, row 2, column total: '30' is not a valid PHQ-9 total (a whole number from 0 to 27)."
     )
     assert store.counts(con) == {"patients": 0, "sessions": 0, "assessments": 0, "imports": 0, "quarantine": 0}
 
@@ -1189,7 +1226,7 @@ BAD_FILES = {
     "total out of range": (
         [("a.csv", b"patient_id,assessment_date,instrument,total\nK-1,2026-01-05,GAD-7,25\n")],
         (2, "total", "25"),
-        "0-21",
+        "GAD-7 total (a whole number from 0 to 21)",
     ),
     "total disagrees with items": ([("a.csv", _phq9_row([1] * 9, total=10))], (2, "total", "10"), "sum of the item"),
     "impossible date": (

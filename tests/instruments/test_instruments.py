@@ -9,7 +9,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.instruments import GAD7, INSTRUMENTS, PHQ9, score, score_items, severity_band
+from analysis.instruments import (
+    GAD7,
+    INCOMPLETE,
+    INSTRUMENTS,
+    PHQ9,
+    PRORATED,
+    SUMMED,
+    score,
+    score_items,
+    severity_band,
+)
 
 
 def test_phq9_worked_example_is_10_moderate():
@@ -180,3 +190,37 @@ def test_score_items_matches_score_row_by_row():
             expected_method,
         )
     assert not scored["mismatch"].any()
+
+
+# PCL-5 (OUTCOMES.md §1): 20 items 0-4, total 0-80; up to 4 missing items prorated.
+
+
+def test_pcl5_complete_items_are_summed():
+    assert score("PCL-5", [4] * 10 + [1] * 10) == (50, SUMMED)
+    assert score("PCL-5", [4] * 20) == (80, SUMMED)
+
+
+def test_pcl5_four_missing_items_are_prorated_and_five_are_incomplete():
+    """16 answers summing to 41: round_half_up(41 * 20 / 16) = round_half_up(51.25) = 51.
+    16 answers summing to 38: 38 * 20 / 16 = 47.5 -> 48 (half rounds up). 15 answers: incomplete."""
+    sixteen = [4] * 10 + [1] * 1 + [0] * 5  # 41
+    assert score("PCL-5", sixteen + [None] * 4) == (51, PRORATED)
+    assert score("PCL-5", [4] * 9 + [2] + [0] * 6 + [None] * 4) == (48, PRORATED)
+    assert score("PCL-5", [4] * 15 + [None] * 5) == (None, INCOMPLETE)
+
+
+def test_pcl5_answers_run_to_4_and_totals_to_80():
+    with pytest.raises(ValueError, match="item 3 must be 0-4"):
+        score("PCL-5", [1, 1, 5] + [0] * 17)
+    with pytest.raises(ValueError, match="total must be 0-80"):
+        score("PCL-5", total=81)
+    assert severity_band("PCL-5", 32) == "below the probable-PTSD cut-off"
+    assert severity_band("PCL-5", 33) == "probable PTSD"
+
+
+def test_the_pcl5_record_holds_the_outcomes_md_rules():
+    rules = INSTRUMENTS["PCL-5"].rules
+    assert (rules.eligibility_min, rules.remission_max, rules.reliable_change) == (33, 32, 10)
+    assert (rules.response_kind, rules.response_value) == ("drop", 10.0)
+    assert rules.responds(45, 35) and not rules.responds(45, 36)
+    assert rules.lost_response(50, 41) and not rules.lost_response(50, 40) and not rules.lost_response(40, 32)

@@ -31,8 +31,8 @@ TODAY = dt.date(2026, 11, 26)
 SEEDS = [3, 29, 58]
 MODALITIES = ["ketamine_im", "ketamine_iv", "ketamine_oral", "esketamine_nasal"]
 LAYOUT_B_ALIASES = {"ketamine_im": "IM", "ketamine_iv": "IV", "ketamine_oral": "troche", "esketamine_nasal": "Spravato"}
-ITEM_COLUMNS = [f"item_{i}" for i in range(1, 10)]
-LOG_PREFIX = {"PHQ-9": "phq9", "GAD-7": "gad7"}
+ITEM_COLUMNS = [f"item_{i}" for i in range(1, 21)]
+LOG_PREFIX = {"PHQ-9": "phq9", "GAD-7": "gad7", "PCL-5": "pcl5"}
 
 
 # ---------------------------------------------------------------------------
@@ -46,15 +46,15 @@ class RandomClinic:
     assessments: list[dict]
 
 
-def items_summing_to(rng, total: int, n_items: int, item9: int | None = None) -> list[int]:
+def items_summing_to(rng, total: int, n_items: int, item9: int | None = None, item_max: int = 3) -> list[int]:
     items = [0] * n_items
     if item9 is not None:
         items[8] = item9
     remaining = total - sum(items)
     # Item 9 is set on purpose (about one PHQ-9 in five) and otherwise left at 0.
-    free = [i for i in range(n_items) if i != 8]
-    while remaining > 0 and any(items[j] < 3 for j in free):
-        i = int(rng.choice([j for j in free if items[j] < 3]))
+    free = [i for i in range(n_items) if i != 8 or item9 is None and n_items != 9]
+    while remaining > 0 and any(items[j] < item_max for j in free):
+        i = int(rng.choice([j for j in free if items[j] < item_max]))
         items[i] += 1
         remaining -= 1
     return items
@@ -85,7 +85,7 @@ def assessment_row(rng, patient: str, instrument: str, day: dt.date, total: int)
     item9 = None
     if instrument == "PHQ-9" and total >= 6 and rng.random() < 0.2:
         item9 = int(rng.integers(1, 3))
-    items = items_summing_to(rng, total, spec.n_items, item9)
+    items = items_summing_to(rng, total, spec.n_items, item9, spec.item_max)
     if shape in ("prorated", "partial_with_total"):
         n_blank = int(rng.integers(1, spec.max_missing_for_prorating + 1))
     elif shape in ("incomplete", "incomplete_with_total"):
@@ -100,7 +100,7 @@ def assessment_row(rng, patient: str, instrument: str, day: dt.date, total: int)
     elif shape == "partial_with_total":
         # The prorated value itself, so both readings of §1 agree here; the reading is
         # pinned separately in test_outcomes_rules.
-        row["total"] = reference.score(instrument, items + [None] * (9 - len(items)), None)[0]
+        row["total"] = reference.score(instrument, items + [None] * (20 - len(items)), None)[0]
     elif shape == "incomplete_with_total":
         row["total"] = total
     return row
@@ -144,16 +144,18 @@ def generate_clinic(seed: int) -> RandomClinic:
         for k, day in enumerate(days, start=1):
             add_session(patient, day, other if switch_at and k >= switch_at else modality)
 
-        for instrument, p_scored in (("PHQ-9", 0.95), ("GAD-7", 0.6)):
+        for instrument, p_scored in (("PHQ-9", 0.95), ("GAD-7", 0.6), ("PCL-5", 0.35)):
             if rng.random() > p_scored:
                 continue
-            scale = 1.0 if instrument == "PHQ-9" else 21 / 27
+            scale = reference.INSTRUMENTS[instrument].total_max / 27
             baseline = int(rng.choice([4, 8, 9, 10, 10, 11, 12, 14, 16, 18, 20, 20, 22, 24, 26]) * scale)
             baseline_offsets = rng.choice([-31, -30, -20, -7, -1, 0], size=int(rng.integers(1, 3)), replace=False)
             for offset in sorted(int(o) for o in baseline_offsets):
                 add_score(patient, instrument, start + dt.timedelta(days=offset), baseline + int(rng.integers(-2, 3)))
             endpoint_fraction = float(rng.choice([0.2, 0.3, 0.45, 0.5, 0.5, 0.55, 0.7, 0.9, 1.1]))
             end_total = round(baseline * endpoint_fraction) if endpoint_fraction != 0.5 else baseline // 2
+            if instrument == "PCL-5":  # falls on both sides of the 10-point response rule, and none
+                end_total = baseline - int(rng.choice([-3, 0, 5, 9, 10, 10, 11, 16, 25, 40]))
 
             def score_at(k, baseline=baseline, end_total=end_total):  # bound now: called within this iteration
                 progress = min(1.0, k / L)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analysis.engine.cohort import filter_options
-from analysis.vocabulary import modality_label
+from analysis.vocabulary import modality_short_label
 from ui import state
 
 st.set_page_config(page_title="Ketamine clinic outcomes", layout="wide")  # default icon: served locally
@@ -45,7 +45,7 @@ with st.sidebar:
             "Modality",
             options["modalities"],
             key=state.FILTER_KEYS["modalities"],
-            format_func=modality_label,
+            format_func=modality_short_label,
             placeholder="All modalities",
         )
         st.multiselect(
@@ -58,7 +58,8 @@ with st.sidebar:
         st.multiselect("Sex", options["sexes"], key=state.FILTER_KEYS["sexes"], placeholder="All")
     else:
         st.caption("Filters appear once the store holds sessions.")
-    st.caption(f"Store: `{state.db_path()}`")
+    # The file name only: a full path wraps mid-word in the narrow sidebar (the Data page shows it whole).
+    st.caption(f"Store: `{state.db_path().name}`", help=f"Full path: {state.db_path()}")
 
 if state.is_demo():
     st.info(

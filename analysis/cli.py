@@ -20,7 +20,7 @@ Outcome tools for ketamine and esketamine clinics.
 
   import   load clinic exports (CSV or .xlsx, layout A tables or a layout B session log)
   demo     build the synthetic demo clinic in a store
-  report   the quarterly outcomes report (JSON, CSV, XLSX or HTML)
+  report   the quarterly outcomes report (JSON, CSV, XLSX, HTML or PDF)
 
 The store is --db PATH, else $OUTCOMES_DB, else data/outcomes.duckdb.
 Run `python -m analysis COMMAND --help` for the options of a command."""
@@ -252,24 +252,34 @@ def build_parser() -> argparse.ArgumentParser:
     reporting = commands.add_parser(
         "report",
         help="the quarterly outcomes report",
-        description="The quarterly cohort report (OUTCOMES.md §6-7). Small counts (1 to the settings' "
+        description="The quarterly cohort report (docs/DEFINITIONS.md). Small counts (1 to the settings' "
         "suppression_max, 10 by default) are suppressed "
         "unless --no-suppress is given for internal use.",
-        epilog="Examples:\n  python -m analysis report --quarter 2026Q1 --format html --out q1.html\n"
-        "  python -m analysis report --quarter all --format json --no-suppress",
+        epilog="Examples:\n  python -m analysis report --quarter 2026Q1 --format pdf --out q1.pdf\n"
+        "  python -m analysis report --period 2026H1 --format html --out h1.html   (half-year)\n"
+        "  python -m analysis report --period 2026 --format xlsx --out 2026.xlsx   (year)\n"
+        "  python -m analysis report --quarter all --format json --no-suppress\n"
+        "A small clinic's quarter is mostly suppressed; a half-year or a year is the way out.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     reporting.add_argument("--db", metavar="PATH", help="the store (default: $OUTCOMES_DB or data/outcomes.duckdb)")
     reporting.add_argument(
         "--quarter",
+        "--period",
+        dest="quarter",
         default="all",
-        metavar="2026Q1|all",
-        help="courses that started in this calendar quarter, or all (default)",
+        metavar="2026Q1|2026H1|2026|all",
+        help="courses that started in this quarter, half-year or year, or all (default)",
     )
     reporting.add_argument(
-        "--format", default="json", choices=("json", "csv", "xlsx", "html"), help="output format (default json)"
+        "--format",
+        default="json",
+        choices=("json", "csv", "xlsx", "html", "pdf"),
+        help="output format (default json)",
     )
-    reporting.add_argument("--out", metavar="FILE", help="write here instead of standard output (required for xlsx)")
+    reporting.add_argument(
+        "--out", metavar="FILE", help="write here instead of standard output (required for xlsx and pdf)"
+    )
     reporting.add_argument(
         "--no-suppress",
         action="store_true",

@@ -1,4 +1,4 @@
-"""Clinic settings (settings.toml) with the OUTCOMES.md defaults; every report states them."""
+"""Clinic settings (settings.toml) with the docs/DEFINITIONS.md defaults; every report states them."""
 
 from __future__ import annotations
 
@@ -32,9 +32,13 @@ class Settings:
     # (instrument code, its outcome rules): the records' defaults unless settings.toml overrides them.
     instrument_rules: tuple[tuple[str, OutcomeRules], ...] = tuple((i.code, i.rules) for i in CATALOG)
     suppression_max: int = 10
+    # Printed on the title page of the PDF and at the top of the HTML report.
+    clinic_name: str = ""
     # Dates written 03/04/2026 whose column cannot tell the order: "month" (MM/DD) or "day" (DD/MM) first.
     date_order: str = "month"
-    source: str = field(default="OUTCOMES.md defaults", compare=False)
+    # Chart points built on fewer than this many courses are drawn hollow and not joined to the line.
+    min_n_shown: int = 5
+    source: str = field(default="built-in defaults (docs/DEFINITIONS.md)", compare=False)
 
     def induction_length_for(self, modality: str) -> int:
         return dict(self.induction_length)[modality]
@@ -53,7 +57,8 @@ class Settings:
 
     def fingerprint(self) -> str:
         """Changes whenever a value changes (not the file name): keys caches of computed outcomes."""
-        values = {k: v for k, v in self.as_dict().items() if k != "source"}
+        # min_n_shown changes how charts draw, not what is computed: the stored outcomes stay valid.
+        values = {k: v for k, v in self.as_dict().items() if k not in ("source", "min_n_shown")}
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
     def as_dict(self) -> dict:
@@ -67,7 +72,7 @@ class Settings:
 _SECTIONS = {
     "courses": ("course_gap_days", "in_progress_days"),
     "windows": ("baseline_window_days", "end_of_induction_window_days", "pre_booster_window_days"),
-    "reporting": ("suppression_max",),
+    "reporting": ("suppression_max", "clinic_name", "min_n_shown"),
     "import": ("date_order",),
 }
 DATE_ORDERS = ("month", "day")
@@ -96,7 +101,7 @@ def _instrument_rules(path: Path, data: dict) -> tuple[tuple[str, OutcomeRules],
         if key not in _LEGACY_OUTCOMES:
             raise SettingsError(f"{path}: [outcomes] has no setting called {key!r}.")
         if key == "loss_of_response_min":
-            # Loss of response now uses each instrument's eligibility threshold (OUTCOMES.md §5).
+            # Loss of response now uses each instrument's eligibility threshold (docs/DEFINITIONS.md).
             _number(path, key, value)
             continue
         number = _number(path, key, value, fraction=key == "response_fraction")
@@ -161,6 +166,11 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         for key, value in data.get(section, {}).items():
             if key not in keys or key not in known:
                 raise SettingsError(f"{settings_path}: [{section}] has no setting called {key!r}.")
+            if key == "clinic_name":
+                if not isinstance(value, str) or len(value.strip()) > 120:
+                    raise SettingsError(f"{settings_path}: clinic_name must be text of at most 120 characters.")
+                values[key] = value.strip()
+                continue
             if key == "date_order":
                 if value not in DATE_ORDERS:
                     raise SettingsError(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-# Treatment modalities (OUTCOMES.md §2), in the order every picker and legend lists them.
+# Treatment modalities (docs/DEFINITIONS.md), in the order every picker and legend lists them.
 MODALITIES: tuple[str, ...] = ("ketamine_im", "ketamine_iv", "ketamine_oral", "esketamine_nasal")
 MODALITY_LABELS: dict[str, str] = {
     "ketamine_im": "Ketamine IM",
     "ketamine_iv": "Ketamine IV",
     "ketamine_oral": "Ketamine oral/SL",
     "esketamine_nasal": "Esketamine (Spravato)",
+}
+# Shorter words where space is tight (the sidebar's filter chips cut "Esketamine (Spravato)" short).
+MODALITY_SHORT_LABELS: dict[str, str] = {
+    "ketamine_im": "Ketamine IM",
+    "ketamine_iv": "Ketamine IV",
+    "ketamine_oral": "Ketamine oral",
+    "esketamine_nasal": "Esketamine",
 }
 # Induction length by the modality of a course's first session (settings can change them).
 DEFAULT_INDUCTION_LENGTH: dict[str, int] = {
@@ -41,3 +48,8 @@ DIMENSION_LABELS: dict[str, str] = {
 def modality_label(modality: str) -> str:
     """'esketamine_nasal' -> 'Esketamine (Spravato)'; an unknown value is shown as written."""
     return MODALITY_LABELS.get(modality, modality)
+
+
+def modality_short_label(modality: str) -> str:
+    """'esketamine_nasal' -> 'Esketamine' (for filter chips); an unknown value is shown as written."""
+    return MODALITY_SHORT_LABELS.get(modality, modality)

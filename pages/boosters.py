@@ -67,7 +67,10 @@ if components.require_courses(timeline, filters):
         )
         points = components.cached(boosters_views.pre_booster_scores, timeline, instrument, filters)
         bins = components.cached(boosters_views.wear_off_by_interval, timeline, instrument, filters)
-        st.plotly_chart(components.figure(charts.wear_off, points, bins, instrument), key="boosters_wear_off_chart")
+        st.plotly_chart(
+            components.figure(charts.wear_off, points, bins, instrument, timeline.settings.min_n_shown),
+            key="boosters_wear_off_chart",
+        )
 
     st.subheader("Durability of response")
     if durability["responders"] == 0:

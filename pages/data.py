@@ -355,19 +355,24 @@ def _import_section(con, path: Path) -> None:
     problems = data_views.row_problems(result)
     if len(problems):
         st.markdown(f"**Every problem, row by row** ({len(problems):,})")
-        st.dataframe(
-            problems,
-            hide_index=True,
-            column_config={
-                "row": st.column_config.NumberColumn(
-                    "Row", help="as your spreadsheet numbers it (the header is row 1)"
-                ),
-                "column": "Column",
-                "value": "Value",
-                "reason": st.column_config.TextColumn("What to fix", width="large"),
-                "file": "File",
-            },
-        )
+        if len(problems) <= data_views.PROBLEMS_IN_FULL:
+            # A table wraps each sentence: in a grid the 'What to fix' column is cut off mid-sentence.
+            st.table(data_views.problems_to_read(problems))
+        else:
+            st.caption("Long sentences are cut in the grid: the download below has every one in full.")
+            st.dataframe(
+                problems,
+                hide_index=True,
+                column_config={
+                    "row": st.column_config.NumberColumn(
+                        "Row", help="as your spreadsheet numbers it (the header is row 1)"
+                    ),
+                    "column": "Column",
+                    "value": "Value",
+                    "reason": st.column_config.TextColumn("What to fix", width="large"),
+                    "file": "File",
+                },
+            )
         st.download_button(
             "Download these problems (CSV)",
             data_views.as_csv_bytes(problems),
@@ -447,15 +452,48 @@ def _history_section(con) -> None:
 
 
 def _quarantine_section(con) -> None:
-    rows = data_views.quarantine_rows(con)
-    if rows.empty:
+    counts = data_views.quarantine_counts(con)
+    if counts["open"] + counts["resolved"] == 0:
         components.empty_state(
             "The quarantine is empty. Rows set aside by an import with *Skip invalid rows* are "
             "kept here with the reason, to fix and import again."
         )
         return
-    st.caption(f"{len(rows):,} rows set aside, each with the reason. Fix them in the source file and import it again.")
-    st.dataframe(rows, hide_index=True)
+    resolved_note = (
+        f" {counts['resolved']:,} earlier rows were resolved: a later import brought them in cleanly."
+        if counts["resolved"]
+        else ""
+    )
+    if counts["open"]:
+        st.caption(
+            f"{counts['open']:,} rows set aside, each with the reason. Fix them in the source file and import it "
+            "again." + resolved_note
+        )
+    else:
+        st.success("Nothing left to fix in the quarantine." + resolved_note, icon=":material/check_circle:")
+    show_resolved = bool(counts["resolved"]) and st.toggle(
+        f"Show the {counts['resolved']:,} resolved rows instead (kept for the audit)", key="data_quarantine_resolved"
+    )
+    rows = data_views.quarantine_rows(con, resolved=show_resolved)
+    if rows.empty:
+        return
+    if len(rows) <= data_views.PROBLEMS_IN_FULL:
+        # A table wraps each sentence (a grid cuts the reason off mid-sentence).
+        st.table(data_views.quarantine_to_read(rows))
+    else:
+        st.dataframe(
+            rows,
+            hide_index=True,
+            column_config={
+                "imported_at": st.column_config.DatetimeColumn("Imported", format="DD MMM YYYY HH:mm", width="small"),
+                "file": st.column_config.TextColumn("File", width="small"),
+                "row": st.column_config.NumberColumn("Row", width="small"),
+                "column": st.column_config.TextColumn("Column", width="small"),
+                "value": st.column_config.TextColumn("Value", width="small"),
+                "reason": st.column_config.TextColumn("What to fix", width="large"),
+                "resolved_by": st.column_config.TextColumn("Resolved by", width="small"),
+            },
+        )
     st.download_button(
         "Download the quarantine (CSV)",
         data_views.as_csv_bytes(rows),

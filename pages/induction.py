@@ -3,6 +3,8 @@
 import streamlit as st
 
 from analysis import charts
+from analysis.engine import trajectory_classes
+from analysis.reporting import export as report_export
 from analysis.reporting.report import instrument_summary, trajectory
 from analysis.views import common as common_views
 from analysis.views import induction as induction_views
@@ -33,18 +35,50 @@ if components.require_courses(timeline, filters):
 
     scores = components.cached(induction_views.trajectory_by_group, timeline, instrument, filters, split)
     st.plotly_chart(
-        components.figure(charts.trajectory_by_group, scores, instrument, split_words), key="induction_trajectory_chart"
+        components.figure(charts.trajectory_by_group, scores, instrument, split_words, timeline.settings.min_n_shown),
+        key="induction_trajectory_chart",
     )
     st.caption(
         "A course counts at a point only while it is still in its induction series, so the last points "
-        "come only from courses with a longer series (esketamine) — read their n."
+        "come only from courses with a longer series (esketamine) — read their n. A mean from fewer than "
+        f"{timeline.settings.min_n_shown} courses is drawn hollow and faded, with its n, and is not joined to "
+        "the line; a gap means no course was measured there."
     )
 
     by_session = components.cached(induction_views.response_by_session, timeline, instrument, filters)
     st.plotly_chart(
-        components.figure(charts.response_by_session, by_session, instrument, state.settings()),
+        components.figure(
+            charts.response_by_session, by_session, instrument, timeline.settings.min_n_shown, state.settings()
+        ),
         key="induction_by_session_chart",
     )
+
+    st.subheader("Response patterns")
+    classes = components.cached(trajectory_classes.class_counts, timeline, instrument, filters)
+    class_means = components.cached(trajectory_classes.class_trajectories, timeline, instrument, filters)
+    chart, answer = st.columns([2, 1])
+    with chart:
+        st.plotly_chart(
+            components.figure(
+                charts.response_patterns, class_means, classes, instrument, trajectory_classes.SHORT_LABELS
+            ),
+            key="induction_patterns_chart",
+        )
+    with answer:
+        components.rate_tile(
+            "Responded later (none by session 2)",
+            classes["later_response_n"],
+            classes["no_response_by_t2_n"],
+            classes["later_response_rate"],
+            classes["later_response_ci"],
+        )
+        st.caption(
+            f"Responding at the end of induction after no response by session 2. Of {classes['n']} completers, "
+            f"{classes['no_response_by_t2_n']} had no score meeting the response "
+            f"rule after one or two sessions; {classes['later_response_n']} of them were responding at the end "
+            "of induction (the late responders). Early responders met it by session 2 and kept it; unsustained "
+            "courses met it at some point but not at the end."
+        )
 
     summary = components.cached(instrument_summary, timeline, instrument, filters)
     mix = components.cached(induction_views.severity_mix, timeline, instrument, filters)
@@ -55,8 +89,9 @@ if components.require_courses(timeline, filters):
         st.caption(
             f"Intention to treat counts {summary['itt']['n']} eligible courses, "
             f"{summary['baseline_carried_forward_n']} of them with no score after baseline (counted as no "
-            f"change); completers are the {summary['completers']['n']} that finished induction with an "
-            f"end-of-induction score. Left out: {left_out['no_baseline']} without a baseline, "
+            "change). "
+            + report_export.completers_note(summary, instrument, timeline.settings.end_of_induction_window_days)
+            + f" Left out: {left_out['no_baseline']} without a baseline, "
             f"{left_out['baseline_below_threshold']} with a baseline below "
             f"{timeline.settings.rules_for(instrument).eligibility_min}, {left_out['in_progress']} in progress."
         )
@@ -72,7 +107,8 @@ if components.require_courses(timeline, filters):
         lines = components.cached(induction_views.individual_trajectories, timeline, instrument, filters)
         mean = components.cached(trajectory, timeline, instrument, filters)
         st.plotly_chart(
-            components.figure(charts.individual_trajectories, lines, instrument, mean), key="induction_individual_chart"
+            components.figure(charts.individual_trajectories, lines, instrument, mean, timeline.settings.min_n_shown),
+            key="induction_individual_chart",
         )
     else:
         components.empty_state(
@@ -86,6 +122,7 @@ components.definitions_expander(
         "trajectory",
         "eligibility",
         "session_rates",
+        "trajectory_classes",
         "itt",
         "completers",
         "response",

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from analysis import charts
+from analysis.engine import long_term as long_term_measures
 from analysis.reporting.report import instrument_summary
 from analysis.views import overview as overview_views
 from ui import components, state
@@ -95,6 +96,32 @@ if components.require_courses(timeline, filters):
             f"{timeline.settings.rules_for(instrument).eligibility_min}, {left_out['in_progress']} still in progress."
         )
 
+    st.subheader("6- and 12-month outcomes (PHQ-9, CMS159-style)")
+    long_term = components.cached(long_term_measures.long_term, timeline, None, filters)
+    tiles = st.columns(4)
+    with tiles[0]:
+        components.count_tile(
+            "Patients with an index PHQ-9",
+            long_term["index_n"],
+            help="Each patient's first PHQ-9 of 10 or more starts their 6- and 12-month windows.",
+        )
+    for column, key in zip(tiles[1:], long_term_measures.MEASURE_WORDS):
+        numbers = long_term[key]
+        with column:
+            components.rate_tile(
+                long_term_measures.MEASURE_WORDS[key],
+                numbers[long_term_measures.met_key(numbers)],
+                numbers["n"],
+                numbers["rate"],
+                numbers["ci"],
+                help="Latest PHQ-9 in the window; no PHQ-9 there counts as not met. "
+                f"{numbers['not_yet']} patients' windows have not closed yet in the data.",
+            )
+    st.caption(
+        "CMS159-style, not the certified eCQM: the quality programmes' yardstick for depression care. "
+        "Patients whose window has not closed yet are counted apart as 'not yet'."
+    )
+
     st.subheader("Safety: PHQ-9 item 9 (thoughts of self-harm)")
     item9 = components.cached(overview_views.item9_at_baseline, timeline, filters)
     resolved = components.cached(overview_views.item9_resolution, timeline, filters)
@@ -140,7 +167,11 @@ if components.require_courses(timeline, filters):
     trend = components.cached(overview_views.quarterly_trend, timeline, filters)
     st.plotly_chart(
         components.figure(
-            charts.rates_by_start_quarter, trend, overview_views.TREND_VIEWS[view], f"{view} by start quarter"
+            charts.rates_by_start_quarter,
+            trend,
+            overview_views.TREND_VIEWS[view],
+            f"{view} by start quarter",
+            timeline.settings.min_n_shown,
         ),
         key="overview_trend_chart",
     )

@@ -151,7 +151,11 @@ def _caseload_section(everyone, as_of) -> None:
     with tiles[0]:
         components.count_tile("Patients", summary["patients"])
     with tiles[1]:
-        components.count_tile("Item 9 positive at last PHQ-9", summary["item9_positive"])
+        components.count_tile(
+            "Item 9 positive at last PHQ-9",
+            summary["item9_positive"],
+            caption=caseload_views.item9_unknown_caption(summary),
+        )
     with tiles[2]:
         components.count_tile(
             "Booster due",
@@ -173,7 +177,8 @@ def _caseload_section(everyone, as_of) -> None:
         on_select=_open_selected_row,
         selection_mode="single-row",
         hide_index=True,
-        height=420,
+        # As tall as its rows (a header and ~35 px a row), up to 420 px: two patients draw no empty grid.
+        height=min(420, 38 + 35 * len(table)),
         column_order=[
             "patient_id",
             "flags",
@@ -185,24 +190,31 @@ def _caseload_section(everyone, as_of) -> None:
             "days_since_session",
             "days_since_assessment",
             "clinician_id",
-            "site",
+            # Site is left out of the grid (the sidebar filters by it): with it the last columns ran off the screen.
             "modality",
             "sessions_in_course",
         ],
+        # Widths chosen so that all thirteen columns fit a laptop screen: the last one was cut off.
         column_config={
-            "patient_id": "Patient",
+            "patient_id": st.column_config.TextColumn("Patient", width="small"),
             "flags": "Flags",
             "status": "Latest course",
             "phq9_outcome": "PHQ-9 outcome",
-            "last_phq9": st.column_config.NumberColumn("Last PHQ-9", help="Latest scored PHQ-9 total (0–27)"),
-            "last_gad7": st.column_config.NumberColumn("Last GAD-7", help="Latest scored GAD-7 total (0–21)"),
-            "item9_last": st.column_config.TextColumn("Item 9 at last PHQ-9"),
-            "days_since_session": st.column_config.NumberColumn("Days since session", format="%d d"),
-            "days_since_assessment": st.column_config.NumberColumn("Days since questionnaire", format="%d d"),
-            "clinician_id": "Clinician",
-            "site": "Site",
+            "last_phq9": st.column_config.NumberColumn("PHQ-9", help="Latest scored PHQ-9 total (0–27)", width="small"),
+            "last_gad7": st.column_config.NumberColumn("GAD-7", help="Latest scored GAD-7 total (0–21)", width="small"),
+            "item9_last": st.column_config.TextColumn("Item 9", help="Item 9 at the last PHQ-9"),
+            "days_since_session": st.column_config.NumberColumn(
+                "Since session", help="Days since the last session", format="%d d", width="small"
+            ),
+            "days_since_assessment": st.column_config.NumberColumn(
+                "Since score", help="Days since the last questionnaire", format="%d d", width="small"
+            ),
+            "clinician_id": st.column_config.TextColumn("Clinician", width="small"),
+            "site": st.column_config.TextColumn("Site", width="small"),
             "modality": "Modality",
-            "sessions_in_course": st.column_config.NumberColumn("Sessions in course"),
+            "sessions_in_course": st.column_config.NumberColumn(
+                "Sessions", help="Sessions in the latest course", width="small"
+            ),
         },
     )
     st.caption(
@@ -242,6 +254,12 @@ else:
             placeholder=f"Choose one of {len(ids)} patients, or click a row of the caseload below",
             format_func=lambda pid: f"{pid}  ({labels[pid]})" if labels.get(pid) else pid,
         )
+        hidden = caseload_views.hidden_by_filters(timeline, len(ids))
+        if hidden:
+            st.caption(
+                f"Searching {len(ids)} of {len(ids) + hidden} patients: {hidden} are hidden by the sidebar filters "
+                f"({filters.describe()}). A patient you cannot find may be one of them; clear a filter to search all."
+            )
         if patient_id:
             record = _record(_store_key(), patient_id, con, timeline)
             if record is None:

@@ -1,10 +1,12 @@
-"""Quarterly report: the OUTCOMES.md §6 report for one quarter beside the four before it, and its downloads."""
+"""Quarterly report: the docs/DEFINITIONS.md report for one quarter beside the four before it, and its downloads."""
 
 import streamlit as st
 
 from analysis import charts, wording
+from analysis.engine import long_term as long_term_measures
 from analysis.reporting import export as report_export
 from analysis.reporting import report
+from analysis.reporting.summary import written_summary
 from analysis.views import quarterly as quarterly_views
 from ui import components, state
 
@@ -18,6 +20,7 @@ FORMATS = (
     ("csv", "CSV (one row per figure)", "text/csv"),
     ("xlsx", "Excel workbook", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ("html", "Printable web page (HTML)", "text/html"),
+    ("pdf", "PDF report (for a board or a payer)", "application/pdf"),
 )
 
 
@@ -42,13 +45,25 @@ filters = state.filters()
 if timeline is None or timeline.courses.empty:
     components.empty_state(NO_DATA)
 else:
-    options = quarterly_views.quarter_options(timeline)
+    kind_column, picked, switch = st.columns([2, 2, 3], vertical_alignment="bottom")
+    with kind_column:
+        kind = (
+            st.segmented_control(
+                "Period",
+                list(quarterly_views.PERIOD_KINDS),
+                format_func=quarterly_views.PERIOD_KINDS.get,
+                default="quarter",
+                key="quarterly_period_kind",
+                help=quarterly_views.WAY_OUT,
+            )
+            or "quarter"
+        )
+    options = quarterly_views.quarter_options(timeline, kind)
     if st.session_state.get("quarterly_quarter") not in options:
         st.session_state["quarterly_quarter"] = quarterly_views.default_quarter(options, timeline.data_last_date)
-    picked, switch = st.columns([2, 3], vertical_alignment="bottom")
     with picked:
         quarter = st.selectbox(
-            "Quarter the courses started in",
+            f"{quarterly_views.PERIOD_KINDS[kind]} the courses started in",
             options,
             key="quarterly_quarter",
             format_func=lambda q: quarterly_views.quarter_label(q, timeline.data_last_date),
@@ -67,10 +82,12 @@ else:
             f"**{wording.internal_use_note(state.settings())}** The downloads say so too.", icon=":material/warning:"
         )
     else:
-        st.caption(f"Small-cell suppression is on: {wording.suppression_note(state.settings())}")
+        st.caption(
+            f"Small-cell suppression is on: {wording.suppression_note(state.settings())} {quarterly_views.WAY_OUT}"
+        )
     st.caption(
         f"Cohort: {filters.describe()} · data up to {timeline.data_last_date:%d %b %Y}. Courses count in the "
-        "quarter of their first session; boosters in the quarter they were given."
+        "period of their first session; boosters in the period they were given."
     )
 
     buttons = st.columns(len(FORMATS))
@@ -91,15 +108,27 @@ else:
     if shown["courses_started"] == 0:
         components.empty_state(
             f"No course started in {quarterly_views.quarter_label(quarter)} for this cohort. "
-            "Pick another quarter or clear a sidebar filter."
+            "Pick another period or clear a sidebar filter."
         )
     else:
         if not quarterly_views.is_complete(quarter, timeline.data_last_date):
             st.info(
-                "This quarter is not over yet in the data: many of its courses are still in induction, so its "
+                "This period is not over yet in the data: many of its courses are still in induction, so its "
                 "rates will change.",
                 icon=":material/hourglass_top:",
             )
+        history = (
+            []
+            if quarter == quarterly_views.ALL
+            else [
+                _shown_report(timeline, earlier, filters, suppress) for earlier in report.previous_quarters(quarter, 4)
+            ]
+        )
+        st.subheader("Summary")
+        with st.container(border=True):
+            st.markdown("\n\n".join(written_summary(shown, history)))
+            st.caption("Written from this report's own numbers; the PDF and the HTML open with the same sentences.")
+
         st.subheader("Courses")
         tiles = st.columns(4)
         course_rows = quarterly_views.course_table(shown)
@@ -123,10 +152,26 @@ else:
                         numbers[f"{measure}_rate"],
                         numbers[f"{measure}_ci"],
                     )
+            note = report_export.completers_note(summary, code, timeline.settings.end_of_induction_window_days)
+            if note:
+                st.caption(note)
         st.markdown("**Response and remission, every group**")
         st.dataframe(quarterly_views.outcome_table(shown), hide_index=True)
         st.markdown("**Baseline, who was left out, and mean scores (intention to treat)**")
         st.dataframe(quarterly_views.score_table(shown), hide_index=True)
+
+        st.subheader("Response patterns among completers")
+        st.dataframe(quarterly_views.pattern_table(shown), hide_index=True)
+
+        st.subheader("6- and 12-month outcomes (PHQ-9, CMS159-style)")
+        st.caption(
+            "Patients whose first PHQ-9 of 10 or more (their index) falls in this period; a window that has "
+            "not closed yet in the data is counted as *not yet*. CMS159-style, not the certified measure."
+        )
+        st.dataframe(quarterly_views.long_term_table(shown["long_term"]), hide_index=True)
+        with st.expander("By quarter of the index PHQ-9"):
+            blocks = components.cached(long_term_measures.long_term_by_quarter, timeline, filters)
+            st.dataframe(quarterly_views.long_term_quarters_table(blocks, timeline.settings, suppress), hide_index=True)
 
         st.subheader("Scores across the induction series")
         left, right = st.columns(2)
@@ -134,21 +179,20 @@ else:
             with column:
                 st.plotly_chart(charts.report_trajectory(shown, code), key=f"quarterly_trajectory_{code}")
 
-        st.subheader("Beside the four quarters before")
+        words = quarterly_views.period_words(quarter)
+        st.subheader(f"Beside the four {words}s before")
         if quarter == quarterly_views.ALL:
-            st.caption("Pick a single quarter to compare it with the four before it.")
+            st.caption("Pick a single period to compare it with the four before it.")
         else:
-            history = [
-                _shown_report(timeline, earlier, filters, suppress) for earlier in report.previous_quarters(quarter, 4)
-            ]
             st.dataframe(quarterly_views.history_table(history + [shown]), hide_index=True)
             for code in shown["instruments"]:
                 st.plotly_chart(
                     charts.report_rates_by_quarter(history + [shown], code), key=f"quarterly_history_chart_{code}"
                 )
             st.caption(
-                "A quarter whose rate is withheld for small numbers, or that has no courses, has no point on "
-                "the chart; the table above says which."
+                f"A {words} whose rate is withheld for small numbers, or that has no courses, has no point on "
+                "the chart and no line is drawn across it; the table above says which. A rate from fewer than "
+                f"{timeline.settings.min_n_shown} courses is a hollow, faded point with its n."
             )
 
 components.definitions_expander(
@@ -167,5 +211,7 @@ components.definitions_expander(
         "trajectory",
         "boosters",
         "item9",
+        "trajectory_classes",
+        "long_term",
     ]
 )

@@ -201,6 +201,8 @@ class Timeline:
     course_outcomes: list[dict]
     boosters: list[dict]
     instruments_recorded: set[str]
+    # every complete score in the store, owned by a course or not (§5b starts from these)
+    scores: list[dict] | None = None
 
 
 def _merge_sessions(sessions: Iterable[dict]) -> dict[str, list[tuple[dt.date, str]]]:
@@ -343,7 +345,9 @@ def build_timeline(patients: Iterable[dict], sessions: Iterable[dict], assessmen
         for (course_id, instrument), rows in sorted(owned_by_course.items())
     ]
     boosters = _boosters(courses, owned_by_course)
-    return Timeline(data_last_date, courses, session_rows, owned, outcomes, boosters, instruments_recorded)
+    return Timeline(
+        data_last_date, courses, session_rows, owned, outcomes, boosters, instruments_recorded, complete_assessments
+    )
 
 
 def _latest(rows: Iterable[dict]) -> dict | None:
@@ -485,7 +489,82 @@ def durability(timeline: Timeline, instrument: str) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------
+# §5b Long-term measures (CMS159-style)
+
+LONG_TERM_MEASURES = {
+    # measure: (first day after the index, last day after the index, what counts)
+    "remission_12m": (305, 425, "remission"),
+    "response_12m": (305, 425, "response"),
+    "remission_6m": (152, 212, "remission"),
+}
+
+
+def long_term_patients(timeline: Timeline) -> dict[str, dict]:
+    """patient -> {"index_date", "index_score", "rows"}: the first PHQ-9 >= 10 in the store, and every PHQ-9.
+
+    Reading: "in the store" means every complete PHQ-9, before treatment too and of patients with no
+    session; an incomplete one (no total) is no score.
+    """
+    rows_by_patient: dict[str, list[dict]] = {}
+    for row in timeline.scores or []:
+        if row["instrument"] == "PHQ-9":
+            rows_by_patient.setdefault(row["patient_id"], []).append(row)
+    patients = {}
+    for patient, rows in rows_by_patient.items():
+        rows.sort(key=lambda r: r["assessment_date"])
+        index = next((r for r in rows if r["total"] >= 10), None)  # §5b: the first PHQ-9 of 10 or more
+        if index is not None:
+            patients[patient] = {"index_date": index["assessment_date"], "index_score": index["total"], "rows": rows}
+    return patients
+
+
+def long_term(timeline: Timeline, period: str = "all") -> dict:
+    """§5b for the patients whose index date falls in the period."""
+    patients = {
+        p: facts
+        for p, facts in long_term_patients(timeline).items()
+        if in_period(quarter_of(facts["index_date"]), period)
+    }
+    result: dict = {"index_n": len(patients)}
+    for measure, (opens, closes, kind) in LONG_TERM_MEASURES.items():
+        n = met = not_yet = no_score = 0
+        for facts in patients.values():
+            if facts["index_date"] + dt.timedelta(days=closes) > timeline.data_last_date:
+                not_yet += 1  # the window is still open on the data's last date
+                continue
+            n += 1
+            window = [r for r in facts["rows"] if opens <= (r["assessment_date"] - facts["index_date"]).days <= closes]
+            latest = _latest(window)
+            if latest is None:
+                no_score += 1
+            elif kind == "remission" and latest["total"] <= 4:
+                met += 1
+            elif kind == "response" and latest["total"] <= 0.5 * facts["index_score"]:
+                met += 1
+        result[measure] = {
+            "n": n,
+            f"{kind}_n": met,
+            "rate": met / n if n else None,
+            "ci": list(wilson_interval(met, n)),
+            "not_yet": not_yet,
+            "no_score_n": no_score,
+        }
+    return result
+
+
+# ---------------------------------------------------------------------------
 # §6–§7 The quarterly report
+
+
+def in_period(quarter: str, period: str) -> bool:
+    """Whether a calendar quarter ('2026Q3') lies in a report period: a quarter, '2026H2', '2026' or 'all'."""
+    if period == "all":
+        return True
+    if len(period) == 4:
+        return quarter[:4] == period
+    if period[4] == "H":
+        return quarter[:4] == period[:4] and (int(quarter[-1]) + 1) // 2 == int(period[-1])
+    return quarter == period
 
 
 def _rate_block(n: int, response_n: int, remission_n: int) -> dict:
@@ -517,6 +596,46 @@ def _trajectory(outcomes: list[dict]) -> list[dict]:
     return trajectory
 
 
+def trajectory_class(outcome: dict) -> tuple[int | None, str] | None:
+    """§5a for one completer: (first timepoint 1..L meeting the response rule, class); None otherwise.
+
+    Reading: a timepoint's score is the one that stands for it (assessment_at, so t = L only inside
+    the 28-day window, i.e. the end-of-induction score); "responding at the endpoint" is the
+    completer response.
+    """
+    if not outcome["completer"]:
+        return None
+    course = outcome["_course"]
+    first = None
+    for t in range(1, course["induction_length"] + 1):
+        row = assessment_at(course, outcome["_rows"], t)
+        if row is not None and INSTRUMENTS[outcome["instrument"]].responds(outcome["baseline"], row["total"]):
+            first = t
+            break
+    if first is None:
+        return None, "non_responder"
+    if not outcome["completer_response"]:
+        return first, "unsustained"
+    return first, "early" if first <= 2 else "late"
+
+
+def _trajectory_classes(outcomes: list[dict]) -> dict:
+    classified = [c for c in (trajectory_class(o) for o in outcomes) if c is not None]
+    counts = {
+        name: sum(1 for _, c in classified if c == name) for name in ("early", "late", "unsustained", "non_responder")
+    }
+    # Reading of "no response after session 2": no score at t = 1 or 2 meets the rule (none taken counts too).
+    not_yet = sum(1 for first, _ in classified if first is None or first > 2)
+    return {
+        "n": len(classified),
+        **counts,
+        "no_response_by_t2_n": not_yet,
+        "later_response_n": counts["late"],
+        "later_response_rate": counts["late"] / not_yet if not_yet else None,
+        "later_response_ci": list(wilson_interval(counts["late"], not_yet)),
+    }
+
+
 def _instrument_block(outcomes: list[dict]) -> dict:
     with_baseline = [o for o in outcomes if o["baseline"] is not None]
     eligible = [o for o in outcomes if o["eligible"]]
@@ -538,19 +657,18 @@ def _instrument_block(outcomes: list[dict]) -> dict:
         "mean_change": mean_or_none(changes),
         "mean_change_ci": list(t_interval(changes)),
         "trajectory": _trajectory(outcomes),
+        "trajectory_classes": _trajectory_classes(outcomes),
     }
 
 
 def quarterly_report(timeline: Timeline, quarter: str = "all", suppress: bool = True) -> dict:
-    in_quarter = [c for c in timeline.courses if quarter == "all" or c["start_quarter"] == quarter]
+    in_quarter = [c for c in timeline.courses if in_period(c["start_quarter"], quarter)]
     course_ids = {c["course_id"] for c in in_quarter}
     outcomes = [o for o in timeline.course_outcomes if o["course_id"] in course_ids]
 
     # Boosters are counted by the booster's own date, whichever quarter the course began in.
     booster_sessions = [
-        s
-        for s in timeline.sessions
-        if s["is_booster"] and (quarter == "all" or quarter_of(s["session_date"]) == quarter)
+        s for s in timeline.sessions if s["is_booster"] and in_period(quarter_of(s["session_date"]), quarter)
     ]
     intervals = [s["interval_days"] for s in booster_sessions]
 
@@ -568,12 +686,19 @@ def quarterly_report(timeline: Timeline, quarter: str = "all", suppress: bool = 
             for o in outcomes
             if o["instrument"] == "PHQ-9" and o["baseline_item9"] is not None and o["baseline_item9"] >= 1
         ),
+        # §6: a baseline PHQ-9 without item 9 (total only, or the item left blank) is unknown.
+        "item9_unknown_baseline": sum(
+            1
+            for o in outcomes
+            if o["instrument"] == "PHQ-9" and o["baseline"] is not None and o["baseline_item9"] is None
+        ),
         "instruments": {
             instrument: _instrument_block([o for o in outcomes if o["instrument"] == instrument])
             # §7: every instrument with at least one assessment in the store has its block.
             for instrument in INSTRUMENTS
             if instrument in timeline.instruments_recorded
         },
+        "long_term": long_term(timeline, quarter),
     }
     return suppress_small_cells(report) if suppress else report
 
@@ -604,10 +729,20 @@ def suppress_small_cells(report: dict) -> dict:
         "in_progress",
         "boosters_delivered",
         "item9_positive_baseline",
+        "item9_unknown_baseline",
     ):
         out[key] = _suppress_count(report[key])
     if _is_small(report["boosters_delivered"]):
         out["median_booster_interval_days"] = None
+    out["long_term"] = {"index_n": _suppress_count(report["long_term"]["index_n"])}
+    for measure, (_, _, kind) in LONG_TERM_MEASURES.items():
+        numbers = dict(report["long_term"][measure])
+        if _is_small(numbers["n"]) or _is_small(numbers[f"{kind}_n"]):
+            numbers["rate"] = None
+            numbers["ci"] = [None, None]
+        for key in ("n", f"{kind}_n", "not_yet", "no_score_n"):
+            numbers[key] = _suppress_count(numbers[key])
+        out["long_term"][measure] = numbers
     out["instruments"] = {}
     for instrument, block in report["instruments"].items():
         new_block = dict(block)
@@ -628,6 +763,13 @@ def suppress_small_cells(report: dict) -> dict:
             for key in ("mean_baseline", "mean_endpoint", "mean_change"):
                 new_block[key] = None
             new_block["mean_change_ci"] = [None, None]
+        classes = dict(block["trajectory_classes"])
+        if _is_small(classes["later_response_n"]) or _is_small(classes["no_response_by_t2_n"]):
+            classes["later_response_rate"] = None
+            classes["later_response_ci"] = [None, None]
+        for key in ("n", "early", "late", "unsustained", "non_responder", "no_response_by_t2_n", "later_response_n"):
+            classes[key] = _suppress_count(classes[key])
+        new_block["trajectory_classes"] = classes
         new_block["trajectory"] = [
             {**point, "n": _suppress_count(point["n"]), "mean": None if _is_small(point["n"]) else point["mean"]}
             for point in block["trajectory"]

@@ -67,3 +67,16 @@ def test_a_bad_settings_file_gets_one_sentence_naming_the_value(tmp_path: Path, 
 def test_a_named_settings_file_that_does_not_exist_is_an_error(tmp_path: Path):
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(tmp_path / "missing.toml")
+
+
+def test_min_n_shown_is_a_setting_that_does_not_touch_the_stored_outcomes(tmp_path: Path):
+    """[reporting] min_n_shown (default 5) changes how charts draw thin points, not what the engine computes."""
+    assert Settings().min_n_shown == 5 and load_settings(DEFAULT_SETTINGS_PATH).min_n_shown == 5
+    path = tmp_path / "clinic.toml"
+    path.write_text("[reporting]\nmin_n_shown = 3\n")
+    settings = load_settings(path)
+    assert settings.min_n_shown == 3
+    assert settings.fingerprint() == Settings().fingerprint()
+    path.write_text("[reporting]\nmin_n_shown = -1\n")
+    with pytest.raises(SettingsError, match="min_n_shown must be a whole number of 0 or more"):
+        load_settings(path)

@@ -70,7 +70,7 @@ def test_the_html_report_states_the_clinics_suppression(suppressed_report):
 
 def test_the_response_by_session_chart_states_the_clinics_rules(clinic_timeline):
     frame = induction_views.response_by_session(clinic_timeline, "PHQ-9")
-    words = charts.response_by_session(frame, "PHQ-9", CLINIC).to_json()
+    words = charts.response_by_session(frame, "PHQ-9", settings=CLINIC).to_json()
     assert "60% of baseline" in words and "≤ 5" in words and "baseline 12 or more" in words
     assert "half of baseline" not in words and "≤ 4" not in words and "baseline 10 or more" not in words
 

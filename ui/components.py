@@ -14,7 +14,7 @@ from analysis.instruments import INSTRUMENTS
 from analysis.views.overview import ACTIVE_WINDOW_DAYS, courses_started
 from ui import state
 
-# Plain-word restatements of OUTCOMES.md, one per topic; {placeholders} are the clinic's settings.
+# Plain-word restatements of docs/DEFINITIONS.md, one per topic; {placeholders} are the clinic's settings.
 DEFINITIONS: dict[str, str] = {
     "courses": (
         "**Course.** A course starts at a patient's first ketamine or esketamine session, and again at any "
@@ -84,6 +84,21 @@ DEFINITIONS: dict[str, str] = {
         "**Responding / remitting by session.** Among eligible courses with a score after that many sessions, "
         "the share meeting the response rule (responding) or the remission rule (remitting) at that point. "
         "{response_rules}. {remission_rules}. Each point has its own n."
+    ),
+    "trajectory_classes": (
+        "**Response patterns.** Among completers, by the first number of sessions after which the score met "
+        "the response rule: *early responders* met it after 1 or 2 sessions and still met it at the end of "
+        "induction; *late responders* first met it after 3 or more sessions and met it at the end; "
+        "*unsustained* met it at some point but not at the end; *non-responders* never met it. The four add "
+        "up to the completers. The share beside the chart is among completers with no response after 2 "
+        "sessions: how many of them were responding at the end."
+    ),
+    "long_term": (
+        "**6- and 12-month outcomes (CMS159-style, not the certified measure).** Each patient's index is their "
+        "first PHQ-9 of 10 or more. The 12-month window runs from 305 to 425 days after it, the 6-month window "
+        "from 152 to 212 days. Remission: the latest PHQ-9 in the window is 4 or less; response at 12 months: "
+        "at most half the index score. A patient with no PHQ-9 in the window counts as not in remission; a "
+        "patient whose window has not closed yet in the data is left out and counted as *not yet*."
     ),
     "severity": ("**Severity bands.** {severity_bands}. Shaded the same way on every chart."),
     "boosters": (
@@ -160,7 +175,7 @@ ACTIVE_DAYS = ACTIVE_WINDOW_DAYS
 
 
 def definitions_expander(topics: list[str], expanded: bool = False) -> None:
-    """'How these numbers are defined': the OUTCOMES.md rules behind this page, in plain words."""
+    """'How these numbers are defined': the docs/DEFINITIONS.md rules behind this page, in plain words."""
     unknown = [topic for topic in topics if topic not in DEFINITIONS]
     if unknown:
         raise ValueError(f"No definition written for {unknown}; known topics: {sorted(DEFINITIONS)}")
@@ -168,13 +183,15 @@ def definitions_expander(topics: list[str], expanded: bool = False) -> None:
     with st.expander("How these numbers are defined", expanded=expanded, icon=":material/help:"):
         for topic in topics:
             st.markdown(DEFINITIONS[topic].format(**words))
-        st.caption(f"Settings in use: {state.settings().source}. The full contract is OUTCOMES.md.")
+        st.caption(
+            f"Settings in use: {state.settings().source}. Every definition in full: docs/DEFINITIONS.md in the repository."
+        )
 
 
 def instrument_picker(instruments, key: str, label: str = "Questionnaire") -> str:
     """The questionnaires the clinic records, as a one-click picker; the first is picked by default.
 
-    Only instruments with assessments in the store are offered (OUTCOMES.md §7), so a clinic that never
+    Only instruments with assessments in the store are offered (docs/DEFINITIONS.md), so a clinic that never
     records the PCL-5 never sees it.
     """
     options = list(instruments) or [next(iter(INSTRUMENTS))]

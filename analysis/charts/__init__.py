@@ -5,6 +5,7 @@ from analysis.charts.induction import (  # noqa: F401
     individual_trajectories,
     itt_vs_completers,
     response_by_session,
+    response_patterns,
     sessions_reached,
     severity_mix,
     trajectory_by_group,

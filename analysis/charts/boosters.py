@@ -6,7 +6,18 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.charts.theme import PALETTE, add_annotations, finish, no_data, shade_severity_bands
+from analysis.charts.theme import (
+    MIN_N_SHOWN,
+    PALETTE,
+    add_annotations,
+    add_thin_points,
+    finish,
+    is_thin,
+    no_data,
+    shade_severity_bands,
+    solid_values,
+    thin_note,
+)
 
 
 def booster_interval_histogram(boosters: pd.DataFrame, median_days: float | None = None) -> go.Figure:
@@ -46,7 +57,7 @@ def jitter(count: int, width: float, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-width, width, count)
 
 
-def wear_off(points: pd.DataFrame, bins: pd.DataFrame, instrument: str) -> go.Figure:
+def wear_off(points: pd.DataFrame, bins: pd.DataFrame, instrument: str, min_n: int = MIN_N_SHOWN) -> go.Figure:
     """Score before each booster against days since the previous session, with the mean (95% CI, n) per interval.
 
     Dots are nudged by up to a third of a day and a quarter of a point so that stacked ones show.
@@ -67,8 +78,21 @@ def wear_off(points: pd.DataFrame, bins: pd.DataFrame, instrument: str) -> go.Fi
         )
     )
     measured = bins.loc[bins["n"] > 0]
+    any_thin = False
     if len(measured):
-        means = measured["mean"].astype(float).tolist()
+        any_thin = add_thin_points(
+            figure,
+            measured["mean_days"].tolist(),
+            measured["mean"].tolist(),
+            measured["n"].tolist(),
+            min_n,
+            PALETTE["vermillion"],
+            "Mean for each gap",
+            lows=measured["ci_lower"].tolist(),
+            highs=measured["ci_upper"].tolist(),
+            unit="boosters",
+        )
+        means = solid_values(measured["mean"].tolist(), measured["n"].tolist(), min_n)
         lows = [lo if pd.notna(lo) else m for lo, m in zip(measured["ci_lower"], means)]
         highs = [hi if pd.notna(hi) else m for hi, m in zip(measured["ci_upper"], means)]
         figure.add_trace(
@@ -87,8 +111,8 @@ def wear_off(points: pd.DataFrame, bins: pd.DataFrame, instrument: str) -> go.Fi
                     color=PALETTE["vermillion"],
                     thickness=2,
                     width=5,
-                    array=[h - m for h, m in zip(highs, means)],
-                    arrayminus=[m - lo for lo, m in zip(lows, means)],
+                    array=[None if m is None else h - m for h, m in zip(highs, means)],
+                    arrayminus=[None if m is None else m - lo for lo, m in zip(lows, means)],
                 ),
             )
         )
@@ -106,6 +130,7 @@ def wear_off(points: pd.DataFrame, bins: pd.DataFrame, instrument: str) -> go.Fi
                     bgcolor="rgba(255,255,255,0.8)",
                 )
                 for middle, high, n in zip(measured["mean_days"], highs, measured["n"])
+                if not is_thin(n, min_n)  # a thin point carries its own n beside it
             ],
         )
     finish(
@@ -113,7 +138,8 @@ def wear_off(points: pd.DataFrame, bins: pd.DataFrame, instrument: str) -> go.Fi
         f"Does the effect wear off? {instrument} just before a booster, by the gap since the last session",
         "Days since the previous session",
         f"{instrument} before the booster (points)",
-        subtitle="Each dot is one booster's pre-booster questionnaire; the line is the mean for each gap",
+        subtitle="Each dot is one booster's pre-booster questionnaire; the line is the mean for each gap"
+        + (f"<br>{thin_note(min_n, 'boosters').capitalize()}" if any_thin else ""),
     )
     figure.update_xaxes(range=[0, 92])
     figure.update_layout(height=480)

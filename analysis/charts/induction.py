@@ -6,24 +6,30 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.charts.theme import (
+    MIN_N_SHOWN,
     MODALITY_COLOURS,
     PALETTE,
     SERIES,
     SPLIT_SERIES,
     TIMEPOINTS,
     add_annotations,
+    add_thin_points,
     band_colours,
     error_bars,
     finish,
     no_data,
     percent,
     shade_severity_bands,
+    solid_values,
+    thin_note,
     timepoint_label,
 )
 from analysis.settings import Settings
 
 
-def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str | None = None) -> go.Figure:
+def trajectory_by_group(
+    frame: pd.DataFrame, instrument: str, split_label: str | None = None, min_n: int = MIN_N_SHOWN
+) -> go.Figure:
     """Mean score (95% CI) at baseline and after each induction session, one line per group, n at every point.
 
     `frame` is cohort_views.trajectory_by_group. With one group the n sits under each timepoint; with
@@ -37,21 +43,35 @@ def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str |
     spread = 0.0 if single else min(0.5 / len(groups), 0.12)
     plot_height = 310
     rows_of_n = []
+    any_thin = False
     for index, group in enumerate(groups):
-        series = frame.loc[(frame["group"] == group) & (frame["n"] > 0) & frame["mean"].notna()].sort_values("t")
+        series = frame.loc[frame["group"] == group].sort_values("t")
         colour = MODALITY_COLOURS.get(group, SPLIT_SERIES[index % len(SPLIT_SERIES)])
-        rows_of_n.append((colour, frame.loc[frame["group"] == group].set_index("t")["n"]))
-        if series.empty:
+        rows_of_n.append((colour, series.set_index("t")["n"]))
+        if not ((series["n"] > 0) & series["mean"].notna()).any():
             continue
         offset = (index - (len(groups) - 1) / 2) * spread
-        means = series["mean"].astype(float).tolist()
+        # Every timepoint is kept so that the line breaks where a point is missing or thin.
+        means = solid_values(series["mean"].tolist(), series["n"].tolist(), min_n)
         lows = [lo if pd.notna(lo) else m for lo, m in zip(series["ci_lower"], means)]
         highs = [hi if pd.notna(hi) else m for hi, m in zip(series["ci_upper"], means)]
+        name = str(series["group_label"].iloc[0])
+        any_thin |= add_thin_points(
+            figure,
+            series["t"] + offset,
+            series["mean"].tolist(),
+            series["n"].tolist(),
+            min_n,
+            colour,
+            name,
+            lows=series["ci_lower"].tolist(),
+            highs=series["ci_upper"].tolist(),
+        )
         figure.add_trace(
             go.Scatter(
                 x=series["t"] + offset,
                 y=means,
-                name=str(series["group_label"].iloc[0]),
+                name=name,
                 mode="lines+markers",
                 showlegend=bool(split_label) or not single,
                 line=dict(color=colour, width=3 if single else 2),
@@ -64,8 +84,8 @@ def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str |
                     color=colour,
                     thickness=1.5,
                     width=3,
-                    array=[h - m for h, m in zip(highs, means)],
-                    arrayminus=[m - lo for lo, m in zip(lows, means)],
+                    array=[None if m is None else h - m for h, m in zip(highs, means)],
+                    arrayminus=[None if m is None else m - lo for lo, m in zip(lows, means)],
                 ),
             )
         )
@@ -80,7 +100,8 @@ def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str |
         title,
         x_title,
         f"{instrument} total (points)",
-        subtitle="Mean with 95% CI; n = courses with a questionnaire at that point",
+        subtitle="Mean with 95% CI; n = courses with a questionnaire at that point"
+        + (f"<br>{thin_note(min_n).capitalize()}" if any_thin else ""),
     )
     tick_text = [timepoint_label(t) for t in TIMEPOINTS]
     if single:
@@ -123,22 +144,45 @@ def trajectory_by_group(frame: pd.DataFrame, instrument: str, split_label: str |
     return figure
 
 
-def response_by_session(frame: pd.DataFrame, instrument: str, settings: Settings | None = None) -> go.Figure:
+def response_by_session(
+    frame: pd.DataFrame, instrument: str, min_n: int = MIN_N_SHOWN, settings: Settings | None = None
+) -> go.Figure:
     """% of eligible courses responding and remitting after each session (95% CI), n under each session.
 
     settings: the clinic's (the legend and subtitle state its rules); OUTCOMES.md defaults when None.
     """
     rules = (settings or Settings()).rules_for(instrument)
-    rows = frame.loc[frame["n"] > 0].sort_values("t")
+    measured = frame.loc[frame["n"] > 0].sort_values("t")
+    # Sessions between the first and last measured one stay, unmeasured, so that the lines break there.
+    rows = (
+        frame.loc[frame["t"].between(measured["t"].min(), measured["t"].max())].sort_values("t")
+        if len(measured)
+        else measured
+    )
     figure = go.Figure()
+    any_thin = False
     for measure, label, colour, offset in (
         ("responding", f"Responding (score ≤ {rules.threshold_words()})", PALETTE["blue"], -0.05),
         ("remitting", f"Remitting (score ≤ {rules.remission_max})", PALETTE["green"], 0.05),
     ):
+        rates = [percent(r) for r in rows[f"{measure}_rate"]]
+        any_thin |= add_thin_points(
+            figure,
+            rows["t"] + offset,
+            rates,
+            rows["n"].tolist(),
+            min_n,
+            colour,
+            label,
+            lows=[percent(v) for v in rows[f"{measure}_ci_lower"]],
+            highs=[percent(v) for v in rows[f"{measure}_ci_upper"]],
+            hover_format=".0f",
+        )
+        solid = solid_values(rates, rows["n"].tolist(), min_n)
         figure.add_trace(
             go.Scatter(
                 x=rows["t"] + offset,
-                y=[percent(r) for r in rows[f"{measure}_rate"]],
+                y=solid,
                 name=label,
                 mode="lines+markers",
                 line=dict(color=colour, width=3),
@@ -146,7 +190,10 @@ def response_by_session(frame: pd.DataFrame, instrument: str, settings: Settings
                 customdata=list(zip(rows[f"{measure}_n"], rows["n"])),
                 hovertemplate="%{y:.0f}% (%{customdata[0]} of %{customdata[1]})<extra>%{fullData.name}</extra>",
                 error_y=error_bars(
-                    rows[f"{measure}_rate"], rows[f"{measure}_ci_lower"], rows[f"{measure}_ci_upper"], colour
+                    [None if v is None else r for v, r in zip(solid, rows[f"{measure}_rate"])],
+                    rows[f"{measure}_ci_lower"],
+                    rows[f"{measure}_ci_upper"],
+                    colour,
                 ),
             )
         )
@@ -155,10 +202,12 @@ def response_by_session(frame: pd.DataFrame, instrument: str, settings: Settings
         f"{instrument}: share of eligible courses responding and remitting after each session",
         "Sessions received before the questionnaire (n = eligible courses measured)",
         "Eligible courses (%)",
-        subtitle=f"Among courses with a {rules.eligibility_words()} and a questionnaire after that session; 95% CI",
+        subtitle=f"Among courses with a {rules.eligibility_words()} and a questionnaire after that session; 95% CI"
+        + (f"<br>{thin_note(min_n).capitalize()}" if any_thin else ""),
     )
     figure.update_xaxes(
-        tickvals=rows["t"].tolist(), ticktext=[f"{timepoint_label(t)}<br>n={n}" for t, n in zip(rows["t"], rows["n"])]
+        tickvals=measured["t"].tolist(),
+        ticktext=[f"{timepoint_label(t)}<br>n={n}" for t, n in zip(measured["t"], measured["n"])],
     )
     figure.update_yaxes(range=[0, 105], ticksuffix="%")
     if rows.empty:
@@ -263,10 +312,14 @@ def itt_vs_completers(summary: dict, instrument: str) -> go.Figure:
                 text=[
                     f"{percent(r):.0f}%<br>{k}/{n}" if r is not None else "" for r, k, n in zip(rates, counts, totals)
                 ],
-                textposition="inside",
+                # A bar too short to hold its label (0%, 5%) carries it above, where it is not clipped.
+                textposition=["inside" if r is not None and percent(r) >= 15 else "outside" for r in rates],
                 insidetextanchor="middle",
                 textangle=0,
-                textfont=dict(color="white", size=12),
+                textfont=dict(
+                    color=["white" if r is not None and percent(r) >= 15 else "#222" for r in rates], size=12
+                ),
+                cliponaxis=False,
                 error_y=error_bars(
                     rates,
                     [summary[g][f"{measure}_ci"][0] for g, _ in groups],
@@ -287,7 +340,9 @@ def itt_vs_completers(summary: dict, instrument: str) -> go.Figure:
     return figure
 
 
-def individual_trajectories(frame: pd.DataFrame, instrument: str, mean: pd.DataFrame | None = None) -> go.Figure:
+def individual_trajectories(
+    frame: pd.DataFrame, instrument: str, mean: pd.DataFrame | None = None, min_n: int = MIN_N_SHOWN
+) -> go.Figure:
     """Every course's score across the induction series as a thin line, with the cohort mean on top."""
     figure = go.Figure()
     shade_severity_bands(figure, instrument)
@@ -309,15 +364,20 @@ def individual_trajectories(frame: pd.DataFrame, instrument: str, mean: pd.DataF
                 hovertemplate=f"{course}: " + "%{y} points<extra></extra>",
             )
         )
+    any_thin = False
     if mean is not None and len(mean):
-        points = mean.loc[(mean["n"] > 0) & mean["mean"].notna()]
+        points = mean.sort_values("t")
+        any_thin = add_thin_points(
+            figure, points["t"], points["mean"].tolist(), points["n"].tolist(), min_n, PALETTE["blue"], "Mean"
+        )
+        solid = solid_values(points["mean"].tolist(), points["n"].tolist(), min_n)
         figure.add_trace(
             go.Scatter(
                 x=points["t"],
-                y=points["mean"],
+                y=solid,
                 mode="lines+markers+text",
                 name="Mean of all courses",
-                text=[f"n={n}" for n in points["n"]],
+                text=[f"n={n}" if v is not None else "" for n, v in zip(points["n"], solid)],
                 textposition="top center",
                 textfont=dict(color=PALETTE["blue"]),
                 line=dict(color=PALETTE["blue"], width=4),
@@ -329,7 +389,52 @@ def individual_trajectories(frame: pd.DataFrame, instrument: str, mean: pd.DataF
         f"{instrument} of each course across the induction series ({len(courses)} courses)",
         "Sessions received before the questionnaire",
         f"{instrument} total (points)",
-        subtitle="One grey line per course; blue: the mean, with n courses measured at each point",
+        subtitle="One grey line per course; blue: the mean, with n courses measured at each point"
+        + (f"<br>{thin_note(min_n).capitalize()}" if any_thin else ""),
     )
     figure.update_xaxes(tickvals=list(TIMEPOINTS), ticktext=[timepoint_label(t) for t in TIMEPOINTS], range=[-0.5, 8.5])
+    return figure
+
+
+CLASS_COLOURS = {
+    "early": PALETTE["blue"],
+    "late": PALETTE["green"],
+    "unsustained": PALETTE["orange"],
+    "non_responder": PALETTE["vermillion"],
+}
+
+
+def response_patterns(frame: pd.DataFrame, counts: dict, instrument: str, labels: dict[str, str]) -> go.Figure:
+    """Mean score of each trajectory class across the induction series, its share and n in the legend."""
+    figure = go.Figure()
+    shade_severity_bands(figure, instrument, label=False)
+    total = counts.get("n") or 0
+    for name, colour in CLASS_COLOURS.items():
+        rows = frame.loc[frame["trajectory_class"] == name].sort_values("t")
+        n = counts.get(name, 0)
+        if rows.empty:
+            continue
+        share = f"{n / total:.0%}" if total else "—"
+        figure.add_trace(
+            go.Scatter(
+                x=rows["t"],
+                y=rows["mean"],
+                mode="lines+markers",
+                name=f"{labels[name]}: {share} (n={n})",
+                line=dict(color=colour, width=3),
+                customdata=rows["n"],
+                hovertemplate="mean %{y:.1f} (n=%{customdata})<extra></extra>",
+            )
+        )
+    finish(
+        figure,
+        f"{instrument}: how responses unfold among completers",
+        "Sessions received before the questionnaire",
+        f"Mean {instrument} total (points)",
+        subtitle=f"Completers with an end-of-induction score, n={total}; response = the instrument's response rule",
+    )
+    shown = sorted(int(t) for t in frame["t"].unique()) if len(frame) else []
+    figure.update_xaxes(tickvals=shown, ticktext=[timepoint_label(t) for t in shown])
+    if frame.empty:
+        no_data(figure, "No completers with an end-of-induction score in this cohort")
     return figure

@@ -5,10 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.charts.theme import PALETTE, error_bars, finish, measure_colours, no_data, percent
+from analysis.charts.theme import (
+    MIN_N_SHOWN,
+    PALETTE,
+    add_thin_points,
+    error_bars,
+    finish,
+    measure_colours,
+    no_data,
+    percent,
+    solid_values,
+    thin_note,
+)
 
 
-def rates_by_start_quarter(trend: pd.DataFrame, measures: list[str], title: str) -> go.Figure:
+def rates_by_start_quarter(trend: pd.DataFrame, measures: list[str], title: str, min_n: int = MIN_N_SHOWN) -> go.Figure:
     """Rates (with 95% CI) for the courses that started in each quarter, one line per measure.
 
     `trend` is cohort_views.quarterly_trend; when the measures share their n in every quarter, the n
@@ -20,16 +31,34 @@ def rates_by_start_quarter(trend: pd.DataFrame, measures: list[str], title: str)
     position = {quarter: index for index, quarter in enumerate(quarters)}
     shared_n = bool(len(rows)) and rows.groupby("quarter")["n"].nunique().max() == 1
     spread = 0.08 if len(measures) > 1 else 0.0
+    any_thin = False
     for index, (colour, measure) in enumerate(zip(measure_colours(measures), measures)):
-        series = rows.loc[(rows["measure"] == measure) & (rows["n"] > 0)].sort_values("quarter")
-        if series.empty:
+        series = rows.loc[rows["measure"] == measure].set_index("quarter").reindex(quarters).reset_index()
+        if not (series["n"] > 0).any():
             continue
+        series["label"] = series["label"].dropna().iloc[0]
         offset = (index - (len(measures) - 1) / 2) * spread
-        labels = [f"n={n}" for n in series["n"]]
+        labels = [f"n={int(n)}" if pd.notna(n) else "" for n in series["n"]]
+        x = [position[q] + offset for q in series["quarter"]]
+        rates = [percent(r) for r in series["rate"]]
+        any_thin |= add_thin_points(
+            figure,
+            x,
+            rates,
+            series["n"].tolist(),
+            min_n,
+            colour,
+            series["label"].iloc[0],
+            lows=[percent(v) for v in series["ci_lower"]],
+            highs=[percent(v) for v in series["ci_upper"]],
+            hover_format=".0f",
+        )
+        # A quarter with no courses, or too few, leaves a gap: a line drawn across it would invent a value.
+        solid = solid_values(rates, series["n"].tolist(), min_n)
         figure.add_trace(
             go.Scatter(
-                x=[position[q] + offset for q in series["quarter"]],
-                y=[percent(r) for r in series["rate"]],
+                x=x,
+                y=solid,
                 name=series["label"].iloc[0],
                 mode="lines+markers" if shared_n else "lines+markers+text",
                 text=labels,
@@ -40,7 +69,12 @@ def rates_by_start_quarter(trend: pd.DataFrame, measures: list[str], title: str)
                 customdata=list(zip(series["quarter"], series["successes"], series["n"])),
                 hovertemplate="%{customdata[0]}: %{y:.0f}% (%{customdata[1]} of %{customdata[2]})"
                 "<extra>%{fullData.name}</extra>",
-                error_y=error_bars(series["rate"], series["ci_lower"], series["ci_upper"], colour),
+                error_y=error_bars(
+                    [None if v is None else r for v, r in zip(solid, series["rate"])],
+                    series["ci_lower"],
+                    series["ci_upper"],
+                    colour,
+                ),
             )
         )
     finish(
@@ -48,7 +82,8 @@ def rates_by_start_quarter(trend: pd.DataFrame, measures: list[str], title: str)
         title,
         "Quarter the course started" + (" (n = courses counted)" if shared_n else ""),
         "Courses (%)",
-        subtitle="Each point: courses that started in that quarter, with its 95% CI",
+        subtitle="Each point: courses that started in that quarter, with its 95% CI"
+        + (f"<br>{thin_note(min_n).capitalize()}" if any_thin else ""),
     )
     tick_text = quarters
     if shared_n:

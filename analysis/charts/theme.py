@@ -116,7 +116,10 @@ def finish(figure: go.Figure, title: str, x_title: str, y_title: str, subtitle: 
     named = [trace for trace in figure.data if trace.showlegend is not False and trace.name]
     figure.update_layout(
         title=heading,
-        margin=dict(l=60, r=20, t=100 if subtitle else 70, b=110 if len(named) > 1 else 70),
+        # A subtitle of two lines (the thin-points note) needs the room of one more line.
+        margin=dict(
+            l=60, r=20, t=(118 if "<br>" in subtitle else 100) if subtitle else 70, b=110 if len(named) > 1 else 70
+        ),
         legend=dict(
             orientation="h", yref="container", yanchor="bottom", y=0.01, xanchor="left", x=0, traceorder="normal"
         ),
@@ -155,8 +158,8 @@ def error_bars(rates, lows, highs, colour: str) -> dict:
         color=colour,
         thickness=1.5,
         width=4,
-        array=[h - r for h, r in zip(high, rate)],
-        arrayminus=[r - lo for lo, r in zip(low, rate)],
+        array=[None if r is None else h - r for h, r in zip(high, rate)],
+        arrayminus=[None if r is None else r - lo for lo, r in zip(low, rate)],
     )
 
 
@@ -174,3 +177,90 @@ def measure_colours(measures: list[str]) -> list[str]:
     if None in colours or len(set(colours)) < len(colours):
         return SERIES[: len(measures)]
     return colours
+
+
+# ---------------------------------------------------------------------------
+# Thin data: a point from two patients must not look like a point from two hundred.
+
+MIN_N_SHOWN = 5  # the default of settings.toml [reporting] min_n_shown
+
+
+def _count(n) -> int | None:
+    """n as a whole number; None when it is not one (a suppressed '<11', a missing value)."""
+    if n is None or isinstance(n, str) or pd.isna(n):
+        return None
+    return int(n)
+
+
+def is_thin(n, min_n: int) -> bool:
+    count = _count(n)
+    return count is not None and 0 < count < min_n
+
+
+def solid_values(values, counts, min_n: int) -> list[float | None]:
+    """The values a line may join: None where the value is missing or built on fewer than min_n.
+
+    Plotly breaks a line at None (connectgaps stays off), so a withheld, missing or thin point
+    leaves a gap instead of a straight segment through a value the data cannot support.
+    """
+    return [
+        None if v is None or pd.isna(v) or is_thin(n, min_n) or _count(n) == 0 else float(v)
+        for v, n in zip(values, counts)
+    ]
+
+
+def thin_note(min_n: int, unit: str = "courses") -> str:
+    return f"hollow, faded points: fewer than {min_n} {unit}, not joined to the line"
+
+
+def add_thin_points(
+    figure: go.Figure,
+    x,
+    values,
+    counts,
+    min_n: int,
+    colour: str,
+    name: str,
+    *,
+    lows=None,
+    highs=None,
+    unit: str = "courses",
+    hover_format: str = ".1f",
+) -> bool:
+    """Points built on fewer than min_n, drawn hollow and faded with their n beside them. True when any were drawn."""
+    chosen = [
+        i for i, (v, n) in enumerate(zip(values, counts)) if is_thin(n, min_n) and v is not None and not pd.isna(v)
+    ]
+    if not chosen:
+        return False
+    ys = [float(values[i]) for i in chosen]
+    error = None
+    if lows is not None and highs is not None:
+        low = [lows[i] if lows[i] is not None and not pd.isna(lows[i]) else ys[k] for k, i in enumerate(chosen)]
+        high = [highs[i] if highs[i] is not None and not pd.isna(highs[i]) else ys[k] for k, i in enumerate(chosen)]
+        error = dict(
+            type="data",
+            symmetric=False,
+            color=colour,
+            thickness=1,
+            width=3,
+            array=[h - y for h, y in zip(high, ys)],
+            arrayminus=[y - lo for lo, y in zip(low, ys)],
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=[list(x)[i] for i in chosen],
+            y=ys,
+            mode="markers+text",
+            name=f"{name}: fewer than {min_n} {unit}",
+            showlegend=False,
+            opacity=0.5,
+            marker=dict(symbol="circle-open", size=10, color=colour, line=dict(width=2, color=colour)),
+            text=[f"n={_count(counts[i])}" for i in chosen],
+            textposition="middle right",
+            textfont=dict(size=10, color=colour),
+            error_y=error,
+            hovertemplate=f"%{{y:{hover_format}}} (%{{text}}, fewer than {min_n} {unit})<extra>{name}</extra>",
+        )
+    )
+    return True

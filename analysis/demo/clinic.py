@@ -46,7 +46,7 @@ MODALITY_MIX = {
 PHQ9_ITEM_WEIGHTS = np.array([1.1, 1.1, 1.2, 1.3, 0.9, 1.0, 1.0, 0.6])
 GAD7_ITEM_WEIGHTS = np.array([1.1, 1.0, 1.1, 1.0, 0.8, 1.0, 0.9])
 
-# Score model. Calibrated so that OUTCOMES.md metrics land where published real-world series
+# Score model. Calibrated so that docs/DEFINITIONS.md metrics land where published real-world series
 # do: Brendle/Ahuja 2022 (IM, median PHQ-9 16 -> 10, GAD-7 14 -> 7), McInnes 2022 ORKA-1 (IV,
 # response 54%, remission 29%), Oliver 2022 (50%/20% after six infusions), Hull 2022 (at-home
 # sublingual, 63%/33%).

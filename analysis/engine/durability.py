@@ -1,4 +1,4 @@
-"""Durability (OUTCOMES.md §5): days from session L to loss of response, or censoring, per responder."""
+"""Durability (docs/DEFINITIONS.md): days from session L to loss of response, or censoring, per responder."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def durability(timeline: Timeline, instrument: str = "PHQ-9", filters: CohortFil
 
     Responders are completers who responded. Loss of response is the first assessment after the
     end-of-induction score at or above the instrument's eligibility threshold that no longer meets
-    its response rule (PHQ-9: >= 10 and above half of baseline; OUTCOMES.md §5).
+    its response rule (PHQ-9: >= 10 and above half of baseline; docs/DEFINITIONS.md).
     """
     rules = timeline.settings.rules_for(instrument)
     sub = cohort(timeline, filters)

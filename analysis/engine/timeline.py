@@ -1,4 +1,4 @@
-"""The timeline: courses, timepoints and induction outcomes (OUTCOMES.md §2-§5): DuckDB SQL, thin Python around it."""
+"""The timeline: courses, timepoints and induction outcomes (docs/DEFINITIONS.md): DuckDB SQL, thin Python around it."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ class Timeline:
     boosters: pd.DataFrame
     # The latest score at each timepoint of the induction window (t = 0..L, t = L within 28 days).
     induction_scores: pd.DataFrame | None = None
+    # Every complete score in the store, owned by a course or not (the long-term measures, §5b, are per
+    # patient and start from the first score at or above the threshold, before treatment too).
+    scores: pd.DataFrame | None = None
     # The instruments with at least one assessment in the store, in the catalogue's order.
     instruments: tuple[str, ...] = ()
     extras: dict = field(default_factory=dict, compare=False)
@@ -69,9 +72,16 @@ class Timeline:
             data_last_date=self.data_last_date,
             instruments=self.instruments,
             **picked,
+            scores=self._scores_of(picked["courses"]),
             extras={"course_keys": picked_keys},
             version=self.version,
         )
+
+    def _scores_of(self, courses: pd.DataFrame) -> pd.DataFrame | None:
+        """The scores of the patients with a kept course (a patient-level measure follows its cohort)."""
+        if self.scores is None:
+            return None
+        return self.scores.loc[self.scores["patient_id"].isin(courses["patient_id"])]
 
 
 _COURSE_FRAMES = ("courses", "sessions", "assessments", "course_outcomes", "boosters", "induction_scores")
@@ -284,6 +294,7 @@ _REPORT_QUERIES = {
         FROM course_sessions s JOIN courses_tl c USING (course_id)
         ORDER BY s.patient_id, s.session_date""",
     "induction_scores": "SELECT course_id, instrument, timepoint, assessment_date, total FROM window_latest",
+    "scores": "SELECT patient_id, instrument, assessment_date, total FROM assessments WHERE total IS NOT NULL",
     "course_outcomes": _COURSE_OUTCOMES_SQL,
     # Which questionnaires the clinic records: only these appear in reports and on pages.
     "instruments": "SELECT DISTINCT instrument FROM assessments",
@@ -387,6 +398,7 @@ def load_timeline(
     }
     recorded = set(frames["instruments"]["instrument"])
     return Timeline(
+        scores=frames["scores"],
         settings=settings,
         data_last_date=None if pd.isna(last_date) else pd.Timestamp(last_date).date(),
         instruments=tuple(code for code in INSTRUMENT_CODES if code in recorded),
@@ -396,7 +408,7 @@ def load_timeline(
 
 
 def _add_outcome_flags(outcomes: pd.DataFrame, courses: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Response, remission and reliable change: each instrument's own rules, vectorised (OUTCOMES.md §4)."""
+    """Response, remission and reliable change: each instrument's own rules, vectorised (docs/DEFINITIONS.md)."""
     frame = outcomes.copy()
     baseline = frame["baseline"].astype(float).to_numpy()
     itt_endpoint = frame["itt_endpoint"].astype(float).to_numpy()

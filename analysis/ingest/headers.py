@@ -324,5 +324,13 @@ def prepare_table(
     headers = {canonical[c]: written.get(c, c) for c in frame.columns}
     frame = frame.set_axis([canonical[c] for c in frame.columns], axis=1)
     frame = frame.loc[(frame != "").to_numpy().any(axis=1)]  # rows blank in every cell are spacing, not data
-    frame.attrs["headers"] = headers  # canonical column -> the header as written, for the import summary
+    # canonical column -> the header as written: the import summary, and problems that name the file's column.
+    frame.attrs["headers"] = headers
     return kind, frame
+
+
+def column_as_written(column: str | None, original_columns: dict[str, str]) -> str | None:
+    """'site' read from a 'Location' column -> 'Location [site]'; a column the file names the same way stays."""
+    if not column or column not in original_columns or original_columns[column] == column:
+        return column
+    return f"{original_columns[column]} [{column}]"

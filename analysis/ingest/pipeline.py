@@ -22,7 +22,7 @@ from analysis.ingest.duplicates import (
     conflicts_in_batch,
     conflicts_with_store,
 )
-from analysis.ingest.headers import ITEM_COLUMNS, KIND_NAMES, normalise_header, prepare_table
+from analysis.ingest.headers import ITEM_COLUMNS, KIND_NAMES, column_as_written, normalise_header, prepare_table
 from analysis.ingest.mapping import MappedTable, Mapping, apply_mapping
 from analysis.ingest.problems import (
     UNEXPECTED_REASON,
@@ -185,6 +185,8 @@ def _import(
     labels_of: dict[str, str] = {}
     file_problems: list[Problem] = []
     seen_columns: set[str] = set()
+    headers_of: dict[str, dict[str, str]] = {}  # per table label: canonical column -> header as the file has it
+    kind_of: dict[str, str] = {}  # per table label: the kind of table
     for index, (name, data, tables) in enumerate(read):
         summary = FileSummary(name=name, kinds=[], size=len(data), sha256=hashlib.sha256(data).hexdigest())
         summaries[name] = summary
@@ -204,6 +206,8 @@ def _import(
                     kind, frame = prepare_table(
                         unit.table, drop, pseudonymize=pseudonym_key is not None, kind=entry.kind if entry else None
                     )
+                    headers_of.setdefault(table.label, {}).update(frame.attrs.get("headers", {}))
+                    kind_of[table.label] = kind
                     if pseudonym_key is not None:
                         frame = pseudonymized(frame, pseudonym_key)
                     summary.kinds.append(KIND_NAMES[kind])
@@ -240,7 +244,9 @@ def _import(
                 f"--drop-columns names {', '.join(unknown_drops)}, which no file has; check the spelling.",
             )
         )
-    row_problems = pd.concat([p for p in parts["problems"] if len(p)] or [empty_problems()], ignore_index=True)
+    row_problems = _as_written(
+        pd.concat([p for p in parts["problems"] if len(p)] or [empty_problems()], ignore_index=True), headers_of
+    )
     if file_problems:
         # Whole tables that cannot be read; list the row problems found in the others too.
         listed = file_problems + problems_from(row_problems.sort_values(["file", "row"], kind="stable"))
@@ -265,6 +271,7 @@ def _import(
         ],
     )
 
+    every_row = (patients, sessions, assessments)
     # Rows with a problem are set aside before looking for duplicates among the good ones.
     bad_rows = _row_keys(row_problems["file"], row_problems["row"])
     sessions, session_conflicts = conflicts_in_batch(
@@ -278,11 +285,17 @@ def _import(
     )
     patients, patient_conflicts = conflicting_patients(_without(patients, bad_rows))
     store_conflicts = conflicts_with_store(con, Batch(patients=patients, sessions=sessions, assessments=assessments))
-    found = [
-        f for f in (row_problems, session_conflicts, assessment_conflicts, patient_conflicts, store_conflicts) if len(f)
+    conflicts = [
+        _as_written(f, headers_of)
+        for f in (session_conflicts, assessment_conflicts, patient_conflicts, store_conflicts)
+        if len(f)
     ]
-    all_problems = (pd.concat(found, ignore_index=True) if found else empty_problems()).sort_values(
-        ["file", "row"], kind="stable"
+    found = [f for f in (row_problems, *conflicts) if len(f)]
+    # A session log's site is checked for the session and for the patient: one problem, said once.
+    all_problems = (
+        (pd.concat(found, ignore_index=True) if found else empty_problems())
+        .drop_duplicates(["file", "row", "column", "value", "reason"])
+        .sort_values(["file", "row"], kind="stable")
     )
     problems = problems_from(all_problems)
 
@@ -298,7 +311,7 @@ def _import(
         batch,
         summaries,
         labels_of,
-        all_problems,
+        _with_keys(all_problems, every_row, kind_of),
         user=user or _current_user(),
         options={
             "skip_invalid": skip_invalid,
@@ -311,6 +324,41 @@ def _import(
     )
     report(1.0, "Done")
     return ImportResult(refused=False, problems=problems, files=list(summaries.values()))
+
+
+def _with_keys(problems: pd.DataFrame, every_row: tuple, kind_of: dict[str, str]) -> pd.DataFrame:
+    """Each problem row with its key (patient, date) where the row gave one that could be read.
+
+    The quarantine keeps it so that a later import bringing in the same key cleanly marks the row resolved.
+    """
+    if problems.empty:
+        return problems.assign(record_kind=None, patient_id=None, record_date=None)
+    patients, sessions, assessments = every_row
+    keys = pd.concat(
+        [
+            sessions[["_file", "_row", "patient_id", "session_date"]].rename(columns={"session_date": "record_date"}),
+            assessments[["_file", "_row", "patient_id", "assessment_date"]].rename(
+                columns={"assessment_date": "record_date"}
+            ),
+            patients[["_file", "_row", "patient_id"]].assign(record_date=pd.NaT),
+        ],
+        ignore_index=True,
+    ).drop_duplicates(["_file", "_row"])
+    keys["_row"] = keys["_row"].astype(np.int64)
+    keyed = problems.assign(_row=problems["row"].astype("Int64")).merge(
+        keys.rename(columns={"_file": "file"}), on=["file", "_row"], how="left"
+    )
+    keyed["record_kind"] = keyed["file"].map(kind_of)
+    keyed["record_date"] = pd.to_datetime(keyed["record_date"]).dt.date
+    return keyed.drop(columns="_row").set_axis(problems.index)
+
+
+def _as_written(problems: pd.DataFrame, headers_of: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """The problems with each column named as its file has it, the canonical name in brackets when they differ."""
+    if problems.empty:
+        return problems
+    named = [column_as_written(c, headers_of.get(f, {})) for f, c in zip(problems["file"], problems["column"])]
+    return problems.assign(column=named)
 
 
 def _no_table_fits(mapping: Mapping, label: str) -> Problem:

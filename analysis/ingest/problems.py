@@ -92,8 +92,9 @@ class ImportResult:
             [(p.file, p.row, p.column, p.value, p.reason) for p in self.problems],
             columns=PROBLEM_COLUMNS,
         )
-        # Whole numbers even beside a file's own problem (no row): row 4, never 4.0.
-        return frame.astype({"row": "Int64"})
+        # Whole numbers with gaps (a file-level problem has no row): written 2, never 2.0.
+        frame["row"] = frame["row"].astype("Int64")
+        return frame
 
 
 class Refusal(Exception):

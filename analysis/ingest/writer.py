@@ -19,6 +19,44 @@ def _current_user() -> str | None:
         return None
 
 
+def _resolve_quarantine(con, incoming: dict[str, pd.DataFrame], import_ids: dict[str, int]) -> None:
+    """Quarantined rows of earlier imports whose key this import brings in cleanly are marked resolved.
+
+    They stay in the table for the audit; the Data page hides them by default and counts them apart.
+    A session-log row is resolved by its session or its scores; a row whose key could not be read
+    (a bad patient id or date) stays open until it is cleared by hand or the store is rebuilt.
+    """
+    arrived = []
+    if "sessions" in incoming:
+        arrived.append(
+            "SELECT n.patient_id, n.session_date AS record_date, o.import_id, ['sessions', 'session_log'] AS kinds "
+            "FROM new_sessions n JOIN origin o USING (_file)"
+        )
+    if "assessments" in incoming:
+        arrived.append(
+            "SELECT n.patient_id, n.assessment_date AS record_date, o.import_id, ['assessments', 'session_log'] AS kinds "
+            "FROM new_assessments n JOIN origin o USING (_file)"
+        )
+    if "patients" in incoming:
+        arrived.append(
+            "SELECT n.patient_id, NULL::DATE AS record_date, o.import_id, ['patients'] AS kinds "
+            "FROM new_patients n JOIN origin o USING (_file)"
+        )
+    if not arrived:
+        return
+    first_id = min(import_ids.values())
+    con.execute(
+        f"""
+        UPDATE quarantine q SET resolved_import_id = a.import_id
+        FROM ({" UNION ALL ".join(arrived)}) a
+        WHERE q.resolved_import_id IS NULL AND q.import_id < ?
+          AND q.patient_id = a.patient_id AND q.record_date IS NOT DISTINCT FROM a.record_date
+          AND list_contains(a.kinds, q.record_kind)
+        """,
+        [first_id],
+    )
+
+
 def write_batch(
     con,
     batch: Batch,
@@ -138,10 +176,14 @@ def write_batch(
             )
             con.register("quarantined", quarantined)
             con.execute("""
-                INSERT INTO quarantine
-                SELECT import_id, "file", CAST("row" AS INTEGER), "column", CAST("value" AS VARCHAR), reason FROM quarantined
+                INSERT INTO quarantine (import_id, file_name, row_number, column_name, value, reason,
+                                        record_kind, patient_id, record_date)
+                SELECT import_id, "file", CAST("row" AS INTEGER), "column", CAST("value" AS VARCHAR), reason,
+                       record_kind, patient_id, CAST(record_date AS DATE)
+                FROM quarantined
             """)
             con.unregister("quarantined")
+        _resolve_quarantine(con, incoming, import_ids)
         if added_per_label:
             store.bump_data_version(con)
         for name in incoming:

@@ -28,7 +28,7 @@ def score_items(instrument: Instrument, items: np.ndarray, supplied_total: np.nd
     supplied_total: int array with -1 where no total was given.
     Returns total (-1 when none), method, mismatch (a supplied total that disagrees with
     complete items: an error for that row), the number of answered items and their sum.
-    With items incomplete a supplied total in range is used as written (OUTCOMES.md §1).
+    With items incomplete a supplied total in range is used as written (docs/DEFINITIONS.md).
     """
     answered = items >= 0
     n_answered = answered.sum(axis=1)
@@ -46,7 +46,7 @@ def score_items(instrument: Instrument, items: np.ndarray, supplied_total: np.nd
 
     total = np.where(complete, item_sum, total)
     method = np.where(complete, SUMMED, method)
-    # With items incomplete, a supplied total in range is used (OUTCOMES.md §1).
+    # With items incomplete, a supplied total in range is used (docs/DEFINITIONS.md).
     use_supplied = ~complete & has_total
     total = np.where(use_supplied, supplied_total, total)
     method = np.where(use_supplied, SUPPLIED, method)

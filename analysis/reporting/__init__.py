@@ -1,1 +1,1 @@
-"""The quarterly report (OUTCOMES.md §6-7), its suppression, and its exports."""
+"""The quarterly report (docs/DEFINITIONS.md), its suppression, and its exports."""

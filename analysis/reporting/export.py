@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import html
-import io
 import json
 import sys
 from pathlib import Path
@@ -13,14 +10,48 @@ import pandas as pd
 
 from analysis import store
 from analysis.engine.cohort import CohortFilter
+from analysis.engine.long_term import INSTRUMENT as LONG_TERM_INSTRUMENT
+from analysis.engine.long_term import MEASURE_WORDS as LONG_TERM_WORDS
+from analysis.engine.long_term import met_key
 from analysis.engine.timeline import Timeline, load_timeline
-from analysis.instruments import OutcomeRules
-from analysis.reporting.report import ReportError, parse_quarter, quarterly_report
+from analysis.reporting import html, pdf, xlsx
+from analysis.reporting.document import GROUP_NAMES, settings_rows
+from analysis.reporting.report import (
+    ReportError,
+    courses_in_quarter,
+    parse_quarter,
+    period_label,
+    quarterly_report,
+)
+from analysis.reporting.summary import written_summary
 from analysis.settings import load_settings
-from analysis.spreadsheet import csv_text, safe_frame
+from analysis.spreadsheet import csv_text
 from analysis.wording import internal_use_note, suppression_note
 
-GROUP_NAMES = {"itt": "Intention to treat", "completers": "Completers"}
+CLASS_WORDS = {
+    "early": "Early responders (response by session 2, kept)",
+    "late": "Late responders (response from session 3, kept)",
+    "unsustained": "Unsustained (responded, not at the end)",
+    "non_responder": "Non-responders",
+}
+
+
+def completers_note(summary: dict, instrument: str, window_days: int) -> str:
+    """Beside the completers' n: how many finished induction with no end-of-induction score, and what would count.
+
+    Empty when the instrument has neither completers nor such courses (nothing to explain)."""
+    missing = summary.get("completed_without_end_score")
+    n = summary["completers"]["n"]
+    if n == 0 and missing in (None, 0):
+        return ""
+    shown = f"{n} courses" if isinstance(n, str) else f"n={n}"  # a suppressed n reads '<11 courses'
+    sentence = f"Completers ({shown}) are eligible courses that finished induction and have an end-of-induction score."
+    if missing not in (None, 0):
+        sentence += (
+            f" {missing} more finished induction without one: a {instrument} dated within {window_days} days "
+            "after the last induction session would count them."
+        )
+    return sentence
 
 
 def to_json(report: dict) -> str:
@@ -31,7 +62,18 @@ def tidy_table(report: dict) -> pd.DataFrame:
     """One row per figure: what a quality lead pastes into a board pack."""
     rows = []
 
-    def add(section, instrument, measure, value, ci=(None, None), denominator=None):
+    def add(section, instrument, measure, value, ci=None, denominator=None):
+        ci = ci or (None, None)
+        lowered = measure.lower()
+        kind = (
+            "rate"
+            if "rate" in lowered or lowered.startswith("of those")
+            else "days"
+            if "(days)" in lowered
+            else "mean"
+            if lowered.startswith("mean")
+            else "count"
+        )
         rows.append(
             {
                 "quarter": report["quarter"],
@@ -42,6 +84,7 @@ def tidy_table(report: dict) -> pd.DataFrame:
                 "ci_lower": ci[0],
                 "ci_upper": ci[1],
                 "denominator": denominator,
+                "kind": kind,
             }
         )
 
@@ -50,6 +93,12 @@ def tidy_table(report: dict) -> pd.DataFrame:
     add("Courses", None, "Induction completed", report["induction_completed"])
     add("Courses", None, "Induction in progress", report["in_progress"])
     add("Courses", None, "Courses with PHQ-9 item 9 >= 1 at baseline", report["item9_positive_baseline"])
+    add(
+        "Courses",
+        None,
+        "Courses with PHQ-9 item 9 unknown at baseline (total only or item 9 blank)",
+        report["item9_unknown_baseline"],
+    )
     add("Boosters", None, "Boosters delivered in the period", report["boosters_delivered"])
     add("Boosters", None, "Median booster interval (days)", report["median_booster_interval_days"])
     for code, summary in report["instruments"].items():
@@ -66,6 +115,12 @@ def tidy_table(report: dict) -> pd.DataFrame:
             add(name, code, "Remitters", numbers["remission_n"], denominator=numbers["n"])
             add(name, code, "Remission rate", numbers["remission_rate"], numbers["remission_ci"], numbers["n"])
         itt_n = summary["itt"]["n"]
+        add(
+            "Completers",
+            code,
+            "Finished induction without an end-of-induction score",
+            summary["completed_without_end_score"],
+        )
         add("Intention to treat", code, "Reliable improvement", summary["reliable_improvement_n"], denominator=itt_n)
         add(
             "Intention to treat", code, "Reliable deterioration", summary["reliable_deterioration_n"], denominator=itt_n
@@ -94,40 +149,55 @@ def tidy_table(report: dict) -> pd.DataFrame:
             summary["mean_change_ci"],
             itt_n,
         )
+        classes = summary["trajectory_classes"]
+        for name, words in CLASS_WORDS.items():
+            add("Response patterns (completers)", code, words, classes[name], denominator=classes["n"])
+        add(
+            "Response patterns (completers)",
+            code,
+            "No response after 2 sessions",
+            classes["no_response_by_t2_n"],
+            denominator=classes["n"],
+        )
+        add(
+            "Response patterns (completers)",
+            code,
+            "Of those, responding at the end of induction",
+            classes["later_response_rate"],
+            classes["later_response_ci"],
+            classes["no_response_by_t2_n"],
+        )
         for point in summary["trajectory"]:
             label = "Baseline" if point["t"] == 0 else f"After {point['t']} session{'s' if point['t'] > 1 else ''}"
             add("Trajectory", code, f"Mean score: {label}", point["mean"], point["ci"], point["n"])
-    return pd.DataFrame(rows)
+    long_term = report.get("long_term")
+    if long_term:
+        section = "Long-term (CMS159-style)"
+        add(section, LONG_TERM_INSTRUMENT, "Patients with an index PHQ-9 of 10 or more", long_term["index_n"])
+        for key, words in LONG_TERM_WORDS.items():
+            numbers = long_term[key]
+            met = "Remitted" if key.startswith("remission") else "Responded"
+            add(section, LONG_TERM_INSTRUMENT, f"{words}: patients measurable", numbers["n"])
+            add(section, LONG_TERM_INSTRUMENT, f"{words}: {met.lower()}", numbers[met_key(numbers)], None, numbers["n"])
+            add(section, LONG_TERM_INSTRUMENT, f"{words}: rate", numbers["rate"], numbers["ci"], numbers["n"])
+            add(section, LONG_TERM_INSTRUMENT, f"{words}: no PHQ-9 in the window", numbers["no_score_n"])
+            add(section, LONG_TERM_INSTRUMENT, f"{words}: window not closed yet", numbers["not_yet"])
+    # object, not float: a column mixing counts and rates would otherwise write every count as 5.0.
+    return pd.DataFrame(rows, dtype=object)
 
 
 def settings_table(report: dict) -> pd.DataFrame:
-    rows = []
-    for key, value in report["settings"].items():
-        if isinstance(value, dict):
-            rows.extend({"setting": f"{key}.{inner}", "value": str(v)} for inner, v in value.items())
-        else:
-            rows.append({"setting": key, "value": str(value)})
-    return pd.DataFrame(rows)
+    """The settings the report was made with, in plain words (never a local file path)."""
+    return pd.DataFrame(settings_rows(report["settings"]), columns=["setting", "value"])
 
 
 def _notes(report: dict) -> list[str]:
     return [
         (suppression_note if report["suppressed"] else internal_use_note)(report["settings"]),
-        f"Quarter: {report['quarter']} (courses by the date of their first session). Cohort: {report['cohort']}.",
-        f"Data up to {report['data_last_date']}. Definitions: docs/DEFINITIONS.md (OUTCOMES.md).",
+        f"Period: {period_label(report['quarter'])} (courses by the date of their first session). "
+        f"Cohort: {report['cohort']}.",
+        f"Data up to {report['data_last_date']}. Definitions: docs/DEFINITIONS.md.",
     ]
-
-
-def rule_sentences(report: dict) -> list[str]:
-    """Each reported instrument's rules in words, from the settings the report was made with."""
-    sentences = []
-    for code in report["instruments"]:
-        rules = OutcomeRules(**report["settings"]["instrument_rules"][code])
-        sentences.append(
-            f"{code}: only courses with a {rules.eligibility_words()} count. Response: {rules.response_words()}. "
-            f"Remission: {rules.remission_words()}."
-        )
-    return sentences
 
 
 def to_csv(report: dict) -> str:
@@ -137,121 +207,48 @@ def to_csv(report: dict) -> str:
     return csv_text(table)
 
 
-def to_xlsx(report: dict) -> bytes:
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        # openpyxl writes a text cell starting with '=' as a formula: every sheet goes through safe_frame.
-        safe_frame(pd.DataFrame({"note": _notes(report)})).to_excel(writer, sheet_name="About", index=False)
-        table = safe_frame(tidy_table(report))
-        table.loc[table["section"] != "Trajectory"].to_excel(writer, sheet_name="Outcomes", index=False)
-        table.loc[table["section"] == "Trajectory"].to_excel(writer, sheet_name="Trajectory", index=False)
-        safe_frame(settings_table(report)).to_excel(writer, sheet_name="Settings", index=False)
-        for sheet in writer.sheets.values():
-            for column in sheet.columns:
-                width = max(len(str(cell.value or "")) for cell in column)
-                sheet.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 70)
-    return buffer.getvalue()
+def _document_parts(report: dict, history: list[dict], durability: dict | None) -> dict:
+    """What the HTML and the PDF both lay out: the summary, the charts, the settings, the notes."""
+    from analysis import charts  # the charts sit one layer up; only the document exports need them
 
-
-def _format(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return html.escape(str(value))
-
-
-def _rate(value, ci) -> str:
-    if value is None:
-        return "withheld" if ci == [None, None] else "—"
-    low, high = ci
-    interval = f" ({low:.0%}–{high:.0%})" if low is not None and high is not None else ""
-    return f"{value:.0%}{interval}"
-
-
-def to_html(report: dict, history: list[dict] | None = None) -> str:
-    """One printable file with tables and charts; plotly.js is embedded so it opens offline."""
-    from analysis import charts
-
-    figures = []
-    for code in report["instruments"]:
-        figures.append(charts.report_trajectory(report, code))
+    figures: list[tuple[str, object, str]] = []
+    for code, summary in report["instruments"].items():
+        if summary["baseline_n"] == 0 and summary["itt"]["n"] == 0:
+            continue  # an instrument nobody in the period answered
+        figures.append((f"{code} trajectory", charts.report_trajectory(report, code), ""))
     if history:
-        figures.extend(charts.report_rates_by_quarter(history + [report], code) for code in report["instruments"])
-    chart_html = []
-    for index, figure in enumerate(figures):
-        chart_html.append(
-            figure.to_html(
-                full_html=False, include_plotlyjs=(index == 0), config={"displayModeBar": False, "staticPlot": True}
-            )
-        )
-    rows = []
-    for code, summary in report["instruments"].items():
-        for group in ("itt", "completers"):
-            numbers = summary[group]
-            rows.append(
-                f"<tr><td>{code}</td><td>{GROUP_NAMES[group]}</td><td>{_format(numbers['n'])}</td>"
-                f"<td>{_format(numbers['response_n'])}</td><td>{_rate(numbers['response_rate'], numbers['response_ci'])}</td>"
-                f"<td>{_format(numbers['remission_n'])}</td><td>{_rate(numbers['remission_rate'], numbers['remission_ci'])}</td></tr>"
-            )
-    means = []
-    for code, summary in report["instruments"].items():
-        low, high = summary["mean_change_ci"]
-        interval = f" ({low:.1f} to {high:.1f})" if low is not None else ""
-        means.append(
-            f"<tr><td>{code}</td><td>{_format(summary['baseline_n'])}</td><td>{_format(summary['eligible_n'])}</td>"
-            f"<td>{_format(summary['mean_baseline'])}</td><td>{_format(summary['mean_endpoint'])}</td>"
-            f"<td>{_format(summary['mean_change'])}{interval}</td><td>{_format(summary['reliable_improvement_n'])}</td></tr>"
-        )
-    banner_class = "internal" if not report["suppressed"] else "note"
-    rule_items = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in rule_sentences(report))
-    settings_rows = "".join(
-        f"<tr><td>{html.escape(r.setting)}</td><td>{html.escape(r.value)}</td></tr>"
-        for r in settings_table(report).itertuples()
-    )
-    median = report["median_booster_interval_days"]
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Outcomes report {html.escape(report["quarter"])}</title>
-<style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 60rem; color: #1f2933; }}
-h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }} h2 {{ font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ccd; }}
-table {{ border-collapse: collapse; width: 100%; margin: .5rem 0; font-size: .92rem; }}
-th, td {{ border: 1px solid #d5d9e0; padding: .3rem .5rem; text-align: left; }} th {{ background: #f1f3f6; }}
-.note {{ background: #eef4fb; padding: .6rem .8rem; border-left: 4px solid #0072B2; }}
-.internal {{ background: #fff1e6; padding: .6rem .8rem; border-left: 4px solid #D55E00; font-weight: 600; }}
-.tiles {{ display: grid; grid-template-columns: repeat(4, 1fr); gap: .6rem; }}
-.tile {{ border: 1px solid #d5d9e0; border-radius: 6px; padding: .5rem .7rem; }} .tile b {{ font-size: 1.4rem; display: block; }}
-@media print {{ body {{ margin: 0; max-width: none; }} h2 {{ break-after: avoid; }} .chart {{ break-inside: avoid; }} }}
-</style></head><body>
-<h1>Ketamine and esketamine outcomes — {html.escape("all courses" if report["quarter"] == "all" else report["quarter"])}</h1>
-<p>Cohort: {html.escape(report["cohort"])}. Data up to {html.escape(str(report["data_last_date"]))}. Generated {dt.date.today()}.</p>
-<p class="{banner_class}">{html.escape(_notes(report)[0])}</p>
-<h2>Courses</h2>
-<div class="tiles">
-<div class="tile">Courses started<b>{_format(report["courses_started"])}</b></div>
-<div class="tile">Patients<b>{_format(report["patients_started"])}</b></div>
-<div class="tile">Induction completed<b>{_format(report["induction_completed"])}</b></div>
-<div class="tile">Induction in progress<b>{_format(report["in_progress"])}</b></div>
-<div class="tile">Boosters delivered<b>{_format(report["boosters_delivered"])}</b></div>
-<div class="tile">Median booster interval<b>{"—" if median is None else f"{median:.0f} days"}</b></div>
-<div class="tile">Item 9 positive at baseline<b>{_format(report["item9_positive_baseline"])}</b></div>
-</div>
-<h2>Response and remission</h2>
-<p>Intention to treat keeps every finished course (the last score, or the baseline when there is none);
-completers are courses that finished induction with an end-of-induction score. 95% Wilson intervals in brackets.</p>
-<ul>{rule_items}</ul>
-<table><tr><th>Instrument</th><th>Group</th><th>Courses</th><th>Responders</th><th>Response rate</th><th>Remitters</th><th>Remission rate</th></tr>
-{"".join(rows)}</table>
-<h2>Scores (intention to treat)</h2>
-<table><tr><th>Instrument</th><th>With baseline</th><th>Eligible</th><th>Mean baseline</th><th>Mean endpoint</th><th>Mean change (95% CI)</th><th>Reliable improvement</th></tr>
-{"".join(means)}</table>
-<h2>Charts</h2>
-{"".join(f'<div class="chart">{c}</div>' for c in chart_html)}
-<h2>Settings used</h2>
-<table><tr><th>Setting</th><th>Value</th></tr>{settings_rows}</table>
-</body></html>
-"""
+        for code in report["instruments"]:
+            figures.append((f"{code} rates by period", charts.report_rates_by_quarter(history + [report], code), ""))
+    if durability is not None:
+        responders = durability["responders"]
+        if isinstance(responders, str):  # "<11": suppressed
+            figures.append(("Durability of response", None, "withheld: fewer than 11 responders (small numbers)."))
+        elif responders == 0:
+            figures.append(("Durability of response", None, "no completer responded in this period."))
+        else:
+            figures.append(("Durability of response", charts.durability_curve(durability, "PHQ-9"), ""))
+    return {
+        "summary": written_summary(report, history),
+        "period_label": period_label(report["quarter"]),
+        "figures": figures,
+        "settings_rows": settings_rows(report["settings"]),
+        "clinic_name": report["settings"].get("clinic_name", ""),
+        "notes": _notes(report),
+    }
+
+
+def to_xlsx(report: dict, history: list[dict] | None = None) -> bytes:
+    return xlsx.to_xlsx(report, tidy_table(report), _document_parts(report, history or [], None))
+
+
+def to_html(report: dict, history: list[dict] | None = None, durability: dict | None = None) -> str:
+    return html.to_html(report, **_document_parts(report, history or [], durability))
+
+
+def to_pdf(
+    report: dict, history: list[dict] | None = None, durability: dict | None = None, browser: str | None = None
+) -> bytes:
+    return pdf.to_pdf(report, **_document_parts(report, history or [], durability), browser=browser)
 
 
 def report_history(
@@ -274,11 +271,35 @@ def render(
         return to_json(report)
     if fmt == "csv":
         return to_csv(report)
+    if fmt not in ("xlsx", "html", "pdf"):
+        raise ReportError(f"{fmt!r} is not a report format; use json, csv, xlsx, html or pdf.")
+    history = report_history(timeline, report["quarter"], filters, suppress)
     if fmt == "xlsx":
-        return to_xlsx(report)
+        return to_xlsx(report, history)
+    durability = period_durability(timeline, report["quarter"], filters, suppress)
     if fmt == "html":
-        return to_html(report, report_history(timeline, report["quarter"], filters, suppress))
-    raise ReportError(f"{fmt!r} is not a report format; use json, csv, xlsx or html.")
+        return to_html(report, history, durability)
+    return to_pdf(report, history, durability)
+
+
+def period_durability(timeline: Timeline, period: str, filters: CohortFilter | None, suppress: bool) -> dict | None:
+    """The Kaplan-Meier durability view of the period's PHQ-9 responders, for the chart (None without details).
+
+    With suppression on, numbers at risk of 1-10 are left off the chart like every small count.
+    """
+    from analysis.views.boosters import durability_view  # the one assembly of the curve the pages show
+
+    if timeline.assessments is None or timeline.assessments.empty:
+        return None  # the report-only timeline holds no follow-up scores
+    view = durability_view(courses_in_quarter(timeline, period, filters), "PHQ-9")
+    if suppress:
+        limit = timeline.settings.suppression_max
+        at_risk = view["at_risk"]
+        view = {**view, "at_risk": at_risk.loc[~at_risk["at_risk"].between(1, limit)]}
+        for key in ("responders", "lost", "censored"):
+            if 1 <= view[key] <= limit:
+                view[key] = f"<{limit + 1}"
+    return view
 
 
 def run_cli(args) -> int:
@@ -288,12 +309,13 @@ def run_cli(args) -> int:
     except ValueError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
-    if args.format == "xlsx" and not args.out:
-        print("Error: an .xlsx report needs --out FILE (it is not text for the terminal).", file=sys.stderr)
+    if args.format in ("xlsx", "pdf") and not args.out:
+        print(f"Error: a .{args.format} report needs --out FILE (it is not text for the terminal).", file=sys.stderr)
         return 2
     path = Path(args.db).expanduser() if args.db else store.db_path_from_env()
     with store.opened(path, read_only=True) as con:
-        timeline = load_timeline(con, settings, with_details=False)
+        # The PDF and HTML draw durability, which reads the follow-up scores only the full timeline holds.
+        timeline = load_timeline(con, settings, with_details=args.format in ("pdf", "html"))
     filters = CohortFilter(
         start_from=args.start_from,
         start_to=args.start_to,
@@ -304,7 +326,11 @@ def run_cli(args) -> int:
         age_bands=tuple(args.age_band),
         sexes=tuple(args.sex),
     )
-    output = render(timeline, quarter, args.format, suppress=not args.no_suppress, filters=filters)
+    try:
+        output = render(timeline, quarter, args.format, suppress=not args.no_suppress, filters=filters)
+    except ReportError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
     if args.out:
         out = Path(args.out)
         try:

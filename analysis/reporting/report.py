@@ -1,4 +1,4 @@
-"""The quarterly cohort report (OUTCOMES.md §6-7) and the summaries every page shows."""
+"""The quarterly cohort report (docs/DEFINITIONS.md) and the summaries every page shows."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ import numpy as np
 import pandas as pd
 
 from analysis.engine.cohort import CohortFilter, cohort
+from analysis.engine.long_term import long_term
 from analysis.engine.stats import t_interval, wilson_interval
 from analysis.engine.timeline import TRAJECTORY_TIMEPOINTS, Timeline
+from analysis.engine.trajectory_classes import class_counts
 from analysis.reporting.shapes import Group, InstrumentBlock, Report
 from analysis.reporting.suppression import suppress_report
 
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
+HALF_PATTERN = re.compile(r"^(\d{4})H([12])$")
+YEAR_PATTERN = re.compile(r"^(\d{4})$")
 
 
 class ReportError(ValueError):
@@ -23,13 +27,46 @@ class ReportError(ValueError):
 
 
 def parse_quarter(text: str) -> str:
-    """'2026q1' -> '2026Q1'; 'all' stays; anything else is a ReportError."""
+    """A report period: '2026q1' -> '2026Q1', '2026h1' -> '2026H1', '2026', or 'all'; else a ReportError.
+
+    Half-years and years exist for small clinics, whose quarters are mostly suppressed.
+    """
     cleaned = str(text).strip().upper()
     if cleaned == "ALL":
         return "all"
-    if not QUARTER_PATTERN.match(cleaned):
-        raise ReportError(f"{text!r} is not a quarter; write it like 2026Q1 (Q1 = Jan-Mar), or all.")
+    if not (QUARTER_PATTERN.match(cleaned) or HALF_PATTERN.match(cleaned) or YEAR_PATTERN.match(cleaned)):
+        raise ReportError(
+            f"{text!r} is not a period; write a quarter like 2026Q1 (Q1 = Jan-Mar), a half-year like 2026H1, "
+            "a year like 2026, or all."
+        )
     return cleaned
+
+
+parse_period = parse_quarter
+
+
+def period_quarters(period: str) -> list[str] | None:
+    """The calendar quarters a period covers ('2026H2' -> ['2026Q3', '2026Q4']); None for 'all'."""
+    if period == "all":
+        return None
+    year = period[:4]
+    if HALF_PATTERN.match(period):
+        first = 1 if period[-1] == "1" else 3
+        return [f"{year}Q{first}", f"{year}Q{first + 1}"]
+    if YEAR_PATTERN.match(period):
+        return [f"{year}Q{n}" for n in range(1, 5)]
+    return [period]
+
+
+def period_kind(period: str) -> str:
+    """'quarter', 'half-year', 'year' or 'all'."""
+    if period == "all":
+        return "all"
+    if HALF_PATTERN.match(period):
+        return "half-year"
+    if YEAR_PATTERN.match(period):
+        return "year"
+    return "quarter"
 
 
 def quarter_of(dates: pd.Series) -> pd.Series:
@@ -37,23 +74,55 @@ def quarter_of(dates: pd.Series) -> pd.Series:
     return stamps.dt.year.astype(str) + "Q" + stamps.dt.quarter.astype(str)
 
 
-def previous_quarters(quarter: str, count: int) -> list[str]:
-    """The `count` quarters before `quarter`, oldest first."""
-    year, number = int(quarter[:4]), int(quarter[-1])
+def previous_quarters(period: str, count: int) -> list[str]:
+    """The `count` periods of the same kind before `period` (quarters, half-years or years), oldest first."""
+    year = int(period[:4])
+    if YEAR_PATTERN.match(period):
+        return [str(year - k) for k in range(count, 0, -1)]
+    per_year = 2 if HALF_PATTERN.match(period) else 4
+    letter = "H" if per_year == 2 else "Q"
+    number = int(period[-1])
     result = []
     for _ in range(count):
         number -= 1
         if number == 0:
-            year, number = year - 1, 4
-        result.append(f"{year}Q{number}")
+            year, number = year - 1, per_year
+        result.append(f"{year}{letter}{number}")
     return result[::-1]
 
 
-def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
-    year, number = int(quarter[:4]), int(quarter[-1])
-    start = dt.date(year, 3 * number - 2, 1)
-    end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
+previous_periods = previous_quarters
+
+
+def quarter_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a quarter, half-year or year."""
+    quarters = period_quarters(period)
+    first, last = quarters[0], quarters[-1]
+    start = dt.date(int(first[:4]), 3 * int(first[-1]) - 2, 1)
+    last_start = pd.Timestamp(dt.date(int(last[:4]), 3 * int(last[-1]) - 2, 1))
+    end = (last_start + pd.offsets.QuarterEnd(0)).date()
     return start, end
+
+
+def period_label(period: str) -> str:
+    """'2026Q1 (Jan–Mar 2026)', '2026H1 (Jan–Jun 2026)', '2026 (Jan–Dec 2026)'; 'All quarters'."""
+    if period == "all":
+        return "All quarters"
+    start, end = quarter_bounds(period)
+    return f"{period} ({start:%b}–{end:%b %Y})"
+
+
+def refuse_future(quarter: str, data_last_date) -> None:
+    """A quarter that starts after the data's last date has no courses yet: a report of zeros would mislead."""
+    if quarter == "all" or data_last_date is None or pd.isna(data_last_date):
+        return
+    last = pd.Timestamp(data_last_date).date()
+    if quarter_bounds(quarter)[0] > last:
+        latest = f"{last.year}Q{(last.month - 1) // 3 + 1}"
+        raise ReportError(
+            f"{quarter} starts after the data's last date ({last:%d %b %Y}); pick {latest} or an earlier quarter, "
+            "or import newer data first."
+        )
 
 
 def _number(value) -> float | None:
@@ -90,7 +159,7 @@ def _group_summary(rows: pd.DataFrame, response: str, remission: str) -> Group:
 
 
 def trajectory(timeline: Timeline, instrument: str, filters: CohortFilter | None = None) -> pd.DataFrame:
-    """Mean total at each timepoint t = 0..8 over every course with an assessment at t (OUTCOMES.md §4).
+    """Mean total at each timepoint t = 0..8 over every course with an assessment at t (docs/DEFINITIONS.md).
 
     Includes eligible or not, in progress or not; a course counts at t only while t <= its induction
     length, the latest assessment at t, and at t = L only inside the 28-day window.
@@ -117,11 +186,14 @@ def instrument_summary(timeline: Timeline, instrument: str, filters: CohortFilte
     endpoint_low, endpoint_high = t_interval(itt["itt_endpoint"].astype(float))
     improvement = _proportion(int(itt["reliable_improvement"].sum()), len(itt))
     eligible = rows["eligible"].astype(bool)
+    finished = rows["course_id"].isin(sub.courses.loc[sub.courses["completed_induction"].astype(bool), "course_id"])
     return {
         "baseline_n": int(rows["has_baseline"].sum()),
         "eligible_n": int(eligible.sum()),
         "itt": _group_summary(itt, "itt_response", "itt_remission"),
         "completers": _group_summary(completers, "completer_response", "completer_remission"),
+        # Why the completers are few: eligible courses that finished induction but have no score after it.
+        "completed_without_end_score": int((eligible & finished.to_numpy() & rows["end_of_induction"].isna()).sum()),
         "reliable_improvement_n": improvement["n"],
         "reliable_improvement_rate": improvement["rate"],
         "reliable_improvement_ci": improvement["ci"],
@@ -142,6 +214,7 @@ def instrument_summary(timeline: Timeline, instrument: str, filters: CohortFilte
             {"t": int(r.t), "n": int(r.n), "mean": _number(r.mean), "ci": [_number(r.ci_lower), _number(r.ci_upper)]}
             for r in trajectory(sub, instrument).itertuples()
         ],
+        "trajectory_classes": class_counts(sub, instrument),
     }
 
 
@@ -150,23 +223,24 @@ def boosters_in_period(timeline: Timeline, filters: CohortFilter | None = None, 
     sub = cohort(timeline, filters)
     boosters = sub.sessions.loc[sub.sessions["is_booster"].astype(bool)]
     if quarter != "all":
-        boosters = boosters.loc[quarter_of(boosters["session_date"]) == quarter]
+        boosters = boosters.loc[quarter_of(boosters["session_date"]).isin(period_quarters(quarter))]
     return boosters
 
 
 def courses_in_quarter(timeline: Timeline, quarter: str, filters: CohortFilter | None = None) -> Timeline:
-    """The cohort of courses whose first session falls in the quarter ('all': every course)."""
+    """The cohort of courses whose first session falls in the period ('all': every course)."""
     sub = cohort(timeline, filters)
     if quarter == "all":
         return sub
-    return sub.subset(sub.courses.loc[sub.courses["start_quarter"] == quarter, "course_id"])
+    return sub.subset(sub.courses.loc[sub.courses["start_quarter"].isin(period_quarters(quarter)), "course_id"])
 
 
 def quarterly_report(
     timeline: Timeline, quarter: str = "all", filters: CohortFilter | None = None, suppress: bool = True
 ) -> Report:
-    """The OUTCOMES.md §6 report as the §7 JSON object (plus documented extra keys)."""
+    """The docs/DEFINITIONS.md report as the §7 JSON object (plus documented extra keys)."""
     quarter = parse_quarter(quarter)
+    refuse_future(quarter, timeline.data_last_date)
     started = courses_in_quarter(timeline, quarter, filters)
     courses = started.courses
     boosters = boosters_in_period(timeline, filters, quarter)
@@ -182,7 +256,10 @@ def quarterly_report(
         "boosters_delivered": int(len(boosters)),
         "median_booster_interval_days": float(intervals.median()) if len(intervals) else None,
         "item9_positive_baseline": int((phq9["baseline_item9"].fillna(0).astype(float) >= 1).sum()),
+        # Total-only baselines (or item 9 left blank) are unknown, never counted as "no thoughts of self-harm".
+        "item9_unknown_baseline": int((phq9["has_baseline"].astype(bool) & phq9["baseline_item9"].isna()).sum()),
         "instruments": {code: instrument_summary(started, code) for code in timeline.instruments},
+        "long_term": long_term(timeline, period_quarters(quarter), filters),
         "cohort": (filters or CohortFilter()).describe(),
         "data_last_date": None if timeline.data_last_date is None else str(timeline.data_last_date)[:10],
         "settings": timeline.settings.as_dict(),

@@ -1,4 +1,4 @@
-"""The report's shape (OUTCOMES.md §7) as typed structures: what every key holds, for readers and type checkers.
+"""The report's shape (docs/DEFINITIONS.md) as typed structures: what every key holds, for readers and type checkers.
 
 Counts are `int`, or the string "<11" when small-cell suppression withholds them; rates are fractions
 in [0, 1] or None; intervals are [low, high] pairs of floats or None.
@@ -39,7 +39,7 @@ class LeftOut(TypedDict):
 
 
 class InstrumentBlock(TypedDict):
-    """One questionnaire's outcomes for the report's courses (OUTCOMES.md §6)."""
+    """One questionnaire's outcomes for the report's courses (docs/DEFINITIONS.md)."""
 
     baseline_n: Count
     eligible_n: Count
@@ -56,12 +56,16 @@ class InstrumentBlock(TypedDict):
     mean_change: float | None
     mean_change_ci: Interval
     baseline_carried_forward_n: Count
+    completed_without_end_score: Count  # eligible, finished induction, no end-of-induction score
     left_out: LeftOut
     trajectory: list[TrajectoryPoint]
+    # §5a: n, early, late, unsustained, non_responder, no_response_by_t2_n, later_response_n (Counts),
+    # later_response_rate and later_response_ci
+    trajectory_classes: dict
 
 
 class Report(TypedDict):
-    """The quarterly report (OUTCOMES.md §7), with the documented extra keys."""
+    """The quarterly report (docs/DEFINITIONS.md), with the documented extra keys."""
 
     quarter: str
     suppressed: bool
@@ -72,7 +76,11 @@ class Report(TypedDict):
     boosters_delivered: Count
     median_booster_interval_days: float | None
     item9_positive_baseline: Count
+    item9_unknown_baseline: Count  # baseline PHQ-9 with item 9 unknown (total only or blank), never shown as 0
     instruments: dict[str, InstrumentBlock]  # one block per instrument the store records
     cohort: str
     data_last_date: str | None
     settings: dict
+    # §5b: index_n and, per measure (remission_12m, response_12m, remission_6m), n, the numerator,
+    # rate, ci, not_yet and no_score_n
+    long_term: dict

@@ -73,6 +73,13 @@ CREATE TABLE IF NOT EXISTS quarantine (
     reason VARCHAR
 );
 """
+# Added after the first release; ensure_schema and snapshot add them to older stores (additive only).
+_QUARANTINE_UPGRADE = """
+ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS record_kind VARCHAR;     -- sessions | assessments | session_log | patients
+ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS patient_id VARCHAR;      -- the row's key, when it could be read
+ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS record_date DATE;
+ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS resolved_import_id INTEGER;  -- the import that brought the key in cleanly
+"""
 
 
 class StoreError(RuntimeError):
@@ -153,6 +160,7 @@ def opened(path: str | os.PathLike | None = None, *, read_only: bool = False) ->
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     check_schema(con)
     con.execute(_SCHEMA)
+    con.execute(_QUARANTINE_UPGRADE)
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?), ('demo', 'false'), ('data_version', '0') ON CONFLICT DO NOTHING",
         [str(SCHEMA_VERSION)],
@@ -271,6 +279,8 @@ def snapshot(path: str | os.PathLike, wait_seconds: float = 15.0) -> duckdb.Duck
         memory.execute("DETACH source")
     if tables:
         check_schema(memory)
+        if "quarantine" in tables:
+            memory.execute(_QUARANTINE_UPGRADE)  # the copy of an older store reads like a new one
     else:
         ensure_schema(memory)  # an empty DuckDB file reads as an empty store
     return memory

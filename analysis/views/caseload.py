@@ -56,6 +56,7 @@ CASELOAD_COLUMNS = [
     "last_assessment_date",
     "sessions_in_course",
     "item9_positive",
+    "item9_unknown",
     "booster_due",
     "in_progress",
     "loss_of_response",
@@ -124,6 +125,8 @@ def caseload(
         item9_text(PHQ9.code, value) if seen else "no PHQ-9" for seen, value in zip(has_phq9, frame["last_item9"])
     ]
     frame["item9_positive"] = frame["last_item9"].fillna(0).astype(int) >= 1
+    # A PHQ-9 recorded as a total only never answered item 9: unknown, which is not "negative".
+    frame["item9_unknown"] = has_phq9.to_numpy() & frame["last_item9"].isna().to_numpy()
     frame["in_progress"] = frame["in_progress"].astype(bool)
     frame["booster_due"] = (
         frame["completed_induction"].astype(bool)
@@ -168,7 +171,21 @@ def caseload_summary(table: pd.DataFrame) -> dict[str, int]:
     return {
         "patients": int(len(table)),
         "item9_positive": int(table["item9_positive"].sum()) if len(table) else 0,
+        "item9_unknown": int(table["item9_unknown"].sum()) if len(table) else 0,
         "booster_due": int(table["booster_due"].sum()) if len(table) else 0,
         "in_progress": int(table["in_progress"].sum()) if len(table) else 0,
         "loss_of_response": int(table["loss_of_response"].sum()) if len(table) else 0,
     }
+
+
+def item9_unknown_caption(summary: dict[str, int]) -> str | None:
+    """Under the item-9 tile: how many patients' last PHQ-9 never answered item 9 (so the count cannot include them)."""
+    unknown = summary.get("item9_unknown", 0)
+    if not unknown:
+        return None
+    return f"item 9 unknown for {unknown:,} (last PHQ-9 a total only)"
+
+
+def hidden_by_filters(timeline: Timeline, shown: int) -> int:
+    """Patients in the store that the picker does not list because of the sidebar filters."""
+    return max(int(timeline.courses["patient_id"].nunique()) - shown, 0)

@@ -217,6 +217,32 @@ def row_problems(result: ingest.ImportResult) -> pd.DataFrame:
     return frame[["row", "column", "value", "reason", "file"]].reset_index(drop=True)
 
 
+PROBLEMS_IN_FULL = 30  # up to this many problems are listed with every sentence in full
+
+
+def problems_to_read(problems: pd.DataFrame) -> pd.DataFrame:
+    """row_problems as a short table to read: the reason in full, headed 'What to fix', indexed by row."""
+    return problems.rename(
+        columns={"row": "Row", "column": "Column", "value": "Value", "reason": "What to fix", "file": "File"}
+    ).set_index("Row")
+
+
+def quarantine_to_read(rows: pd.DataFrame) -> pd.DataFrame:
+    """quarantine_rows as a short table to read: every reason in full, the import time to the minute."""
+    shown = rows.assign(imported_at=pd.to_datetime(rows["imported_at"]).dt.strftime("%d %b %Y %H:%M"))
+    return shown.rename(
+        columns={
+            "imported_at": "Imported",
+            "file": "File",
+            "row": "Row",
+            "column": "Column",
+            "value": "Value",
+            "reason": "What to fix",
+            "resolved_by": "Resolved by",
+        }
+    ).set_index("Imported")
+
+
 def import_notes(result: ingest.ImportResult) -> list[str]:
     """How the importer read the files (date order, mapping used, rows of other forms left out), per file."""
     return [f"{f.name}: {note}" for f in result.files for note in f.notes]
@@ -260,16 +286,37 @@ def import_history(con: duckdb.DuckDBPyConnection | None) -> pd.DataFrame:
     return con.execute(f"SELECT {', '.join(columns)} FROM imports ORDER BY imported_at DESC, import_id DESC").df()
 
 
-def quarantine_rows(con: duckdb.DuckDBPyConnection | None) -> pd.DataFrame:
-    """Rows set aside by imports with skip-invalid, with the reason and when they came in."""
-    columns = ["imported_at", "file", "row", "column", "value", "reason"]
+def quarantine_rows(con: duckdb.DuckDBPyConnection | None, *, resolved: bool = False) -> pd.DataFrame:
+    """Rows set aside by imports with skip-invalid, with the reason and when they came in.
+
+    Open rows by default; `resolved=True` lists the rows a later import brought in cleanly (kept for the audit).
+    """
+    columns = ["imported_at", "file", "row", "column", "value", "reason"] + (["resolved_by"] if resolved else [])
     if con is None:
         return pd.DataFrame(columns=columns)
-    return con.execute("""
-        SELECT i.imported_at, q.file_name AS file, q.row_number AS row, q.column_name AS column, q.value, q.reason
+    rows = con.execute(
+        """
+        SELECT i.imported_at, q.file_name AS file, q.row_number AS row, q.column_name AS column, q.value, q.reason,
+               r.file_name AS resolved_by
         FROM quarantine q LEFT JOIN imports i USING (import_id)
+        LEFT JOIN imports r ON r.import_id = q.resolved_import_id
+        WHERE (q.resolved_import_id IS NOT NULL) = ?
         ORDER BY i.imported_at DESC, q.file_name, q.row_number
-    """).df()
+        """,
+        [resolved],
+    ).df()
+    return rows[columns]
+
+
+def quarantine_counts(con: duckdb.DuckDBPyConnection | None) -> dict[str, int]:
+    """Quarantined rows still to fix, and those a later import resolved (counted apart)."""
+    if con is None:
+        return {"open": 0, "resolved": 0}
+    open_rows, resolved = con.execute(
+        "SELECT count(*) FILTER (resolved_import_id IS NULL), count(*) FILTER (resolved_import_id IS NOT NULL) "
+        "FROM quarantine"
+    ).fetchone()
+    return {"open": int(open_rows), "resolved": int(resolved)}
 
 
 def as_csv_bytes(frame: pd.DataFrame) -> bytes:

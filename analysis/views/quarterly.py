@@ -6,20 +6,33 @@ import datetime as dt
 
 import pandas as pd
 
+from analysis.engine.long_term import MEASURE_WORDS as LONG_TERM_WORDS
+from analysis.engine.long_term import met_key
 from analysis.engine.timeline import Timeline
 from analysis.reporting.export import GROUP_NAMES
-from analysis.reporting.report import quarter_bounds
-from analysis.reporting.suppression import suppress_report
+from analysis.reporting.report import period_kind, period_label, quarter_bounds
+from analysis.reporting.suppression import suppress_long_term, suppress_report
 
 ALL = "all"
+PERIOD_KINDS = {"quarter": "Quarter", "half-year": "Half-year", "year": "Year"}
+WAY_OUT = (
+    "A small clinic's quarter is mostly withheld: a longer period — a half-year or a year — gathers enough "
+    "courses to show its rates."
+)
 
 
-def quarter_options(timeline: Timeline | None) -> list[str]:
-    """Quarters in which courses started, newest first, then 'all'."""
+def quarter_options(timeline: Timeline | None, kind: str = "quarter") -> list[str]:
+    """Periods of the kind ('quarter', 'half-year', 'year') in which courses started, newest first, then 'all'."""
     if timeline is None or timeline.courses.empty:
         return [ALL]
-    quarters = sorted(timeline.courses["start_quarter"].dropna().unique(), reverse=True)
-    return [*quarters, ALL]
+    quarters = timeline.courses["start_quarter"].dropna().unique()
+    if kind == "half-year":
+        periods = {f"{q[:4]}H{(int(q[-1]) + 1) // 2}" for q in quarters}
+    elif kind == "year":
+        periods = {q[:4] for q in quarters}
+    else:
+        periods = set(quarters)
+    return [*sorted(periods, reverse=True), ALL]
 
 
 def is_complete(quarter: str, data_last_date: dt.date | None) -> bool:
@@ -38,11 +51,11 @@ def default_quarter(options: list[str], data_last_date: dt.date | None) -> str:
 
 
 def quarter_label(quarter: str, data_last_date: dt.date | None = None) -> str:
-    """'2026Q1 (Jan–Mar 2026)'; a quarter the data do not yet cover says so."""
+    """'2026Q1 (Jan–Mar 2026)', '2026H1 (Jan–Jun 2026)', '2026 (Jan–Dec 2026)'; a period the data do not
+    yet cover says so."""
     if quarter == ALL:
         return "All quarters"
-    start, end = quarter_bounds(quarter)
-    label = f"{quarter} ({start:%b}–{end:%b %Y})"
+    label = period_label(quarter)
     if not is_complete(quarter, data_last_date):
         label += f", data to {pd.Timestamp(data_last_date):%d %b}"
     return label
@@ -126,8 +139,10 @@ COURSE_MEASURES = (
     ("patients_started", "Patients starting a course"),
     ("induction_completed", "Induction completed"),
     ("in_progress", "Induction in progress"),
-    ("boosters_delivered", "Boosters delivered in the quarter"),
+    ("boosters_delivered", "Boosters delivered in the period"),
     ("item9_positive_baseline", "PHQ-9 item 9 ≥ 1 at baseline"),
+    # Beside the positive count, always: with total-only PHQ-9s a 0 above means "not asked", not "no".
+    ("item9_unknown_baseline", "Item 9 unknown at baseline"),
 )
 
 
@@ -188,3 +203,65 @@ def download_name(quarter: str, suppressed: bool, extension: str) -> str:
 def as_shown(full_report: dict, settings, suppress: bool) -> dict:
     """The report as a page shows it: suppressed exactly as report.quarterly_report(suppress=True) does."""
     return suppress_report(full_report, settings.suppression_max) if suppress else full_report
+
+
+def period_words(period: str) -> str:
+    """'quarter', 'half-year' or 'year' (for sentences such as "the four quarters before")."""
+    kind = period_kind(period)
+    return "period" if kind == "all" else kind
+
+
+def long_term_table(block: dict) -> pd.DataFrame:
+    """The §5b measures for one group of index dates: who is measurable, met, the rate, who is not yet."""
+    rows = []
+    for key, words in LONG_TERM_WORDS.items():
+        numbers = block[key]
+        rows.append(
+            {
+                "Measure": words,
+                "Patients measurable": _count(numbers["n"]),
+                "Met": _count(numbers[met_key(numbers)]),
+                "Rate (95% CI)": rate_text(numbers["rate"], numbers["ci"], numbers["n"]),
+                "No PHQ-9 in the window": _count(numbers["no_score_n"]),
+                "Window not closed yet": _count(numbers["not_yet"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def long_term_quarters_table(blocks: list[dict], settings, suppress: bool) -> pd.DataFrame:
+    """Each §5b rate by quarter of the index PHQ-9 (columns), suppressed as the report is."""
+    columns = {}
+    for block in blocks:
+        shown = suppress_long_term(block, settings.suppression_max) if suppress else block
+        column = {"Patients with an index PHQ-9": _count(shown["index_n"])}
+        for key, words in LONG_TERM_WORDS.items():
+            numbers = shown[key]
+            column[words] = rate_text(numbers["rate"], numbers["ci"], numbers["n"], short=True)
+            column[f"{words}: not yet"] = _count(numbers["not_yet"])
+        columns["All" if block["quarter"] == ALL else block["quarter"]] = column
+    table = pd.DataFrame(columns)
+    table.index.name = "Index quarter"
+    return table.reset_index()
+
+
+def pattern_table(report: dict) -> pd.DataFrame:
+    """Trajectory classes per instrument (§5a) and the share responding after no response by session 2."""
+    rows = []
+    for code, summary in report["instruments"].items():
+        classes = summary["trajectory_classes"]
+        rows.append(
+            {
+                "Instrument": code,
+                "Completers (n)": _count(classes["n"]),
+                "Early responders": _count(classes["early"]),
+                "Late responders": _count(classes["late"]),
+                "Unsustained": _count(classes["unsustained"]),
+                "Non-responders": _count(classes["non_responder"]),
+                "No response after 2 sessions": _count(classes["no_response_by_t2_n"]),
+                "…of them responding at the end": rate_text(
+                    classes["later_response_rate"], classes["later_response_ci"], classes["no_response_by_t2_n"]
+                ),
+            }
+        )
+    return pd.DataFrame(rows)

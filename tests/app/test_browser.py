@@ -221,3 +221,60 @@ def test_every_page_renders_on_an_empty_store(browser, empty_server, page_name):
     assert js_errors == []
     assert "Traceback" not in text
     assert "import" in text.lower() or "load your" in text.lower()
+
+
+# ---------------------------------------------------------------------------
+# A small clinic (tests/clinic40.py): every page, and nothing cut short (issue 12)
+
+# Elements whose text Streamlit cuts with an ellipsis when it does not fit: tile labels, filter chips.
+_CUT_SHORT = """() => [...document.querySelectorAll(
+    '[data-testid="stMetricLabel"] *, [data-testid="stSidebar"] [data-tag] span[title]')]
+    .filter(e => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+
+
+@pytest.fixture(scope="module")
+def clinic40_server(tmp_path_factory):
+    from clinic40 import build
+
+    server = Server(build(tmp_path_factory.mktemp("browser_clinic40") / "clinic40.duckdb"))
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_every_page_of_a_small_clinic_renders_with_nothing_cut_short(browser, clinic40_server, page_name):
+    """A 40-patient clinic's director opens each page: no error, no tile label cut short, and the sidebar
+    names the store by its file name (a full path wrapped mid-word)."""
+    js_errors, exceptions, text = _visit(
+        browser, clinic40_server.url(PAGES[page_name]), ARTIFACTS / f"clinic40_{page_name}.png"
+    )
+    assert exceptions == [] and js_errors == []
+    assert "Store: clinic40.duckdb" in text
+    cut = browser.new_page(viewport={"width": 1400, "height": 1000})
+    cut.goto(clinic40_server.url(PAGES[page_name]), wait_until="domcontentloaded")
+    cut.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=60_000)
+    cut.wait_for_timeout(4000)
+    assert cut.evaluate(_CUT_SHORT) == []
+    cut.close()
+
+
+def test_a_modality_chip_in_the_sidebar_is_not_cut_short(browser, clinic40_server):
+    """Picking esketamine in the sidebar shows the whole word on its chip ('Esketamine (Sprava…' before)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(clinic40_server.url("patient"), wait_until="domcontentloaded")
+    page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=60_000)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    # The frame's filters come after the page's heading: wait for all six.
+    page.wait_for_function(
+        'document.querySelectorAll(\'[data-testid="stSidebar"] [data-testid="stMultiSelect"]\').length >= 6',
+        timeout=120_000,
+    )
+    sidebar.locator('[data-testid="stMultiSelect"]').nth(2).click()
+    page.get_by_role("option", name="Esketamine").click()
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(3000)
+    chips = sidebar.locator("[data-tag] span[title]").all_inner_texts()
+    assert chips == ["Esketamine"]
+    assert page.evaluate(_CUT_SHORT) == []
+    page.screenshot(path=str(ARTIFACTS / "clinic40_modality_chip.png"), full_page=True)
+    page.close()

@@ -170,7 +170,30 @@ def test_quarterly_csv_download_is_the_cli_report(monkeypatch, demo_path):
     )
     assert cli.returncode == 0, cli.stderr
     assert page_csv.encode() == cli.stdout
-    assert {"outcomes_report_2026Q2.xlsx", "outcomes_report_2026Q2.html"} <= set(downloads)
+    assert {"outcomes_report_2026Q2.xlsx", "outcomes_report_2026Q2.html", "outcomes_report_2026Q2.pdf"} <= set(
+        downloads
+    )
+
+
+def test_a_half_year_gathers_two_quarters_and_the_page_opens_with_a_summary(monkeypatch, demo_path, demo_timeline):
+    """A small clinic switches to half-years: 2026H1 counts the courses of 2026Q1 and 2026Q2, the page says a
+    longer period is the way out of suppression, and opens with the written summary and the 6/12-month table."""
+    app = _page(monkeypatch, demo_path, "quarterly")
+    app.segmented_control(key="quarterly_period_kind").set_value("half-year").run()
+    assert not app.exception
+    assert "2026H1 (Jan–Jun 2026)" in app.selectbox(key="quarterly_quarter").options
+    app.selectbox(key="quarterly_quarter").select("2026H1").run()
+    assert not app.exception
+    started = next(m for m in app.metric if m.label == "Courses started")
+    expected = int(demo_timeline.courses["start_quarter"].isin(["2026Q1", "2026Q2"]).sum())
+    assert started.value == str(expected)
+    texts = _texts(app)
+    assert "a longer period — a half-year or a year — gathers enough courses" in texts
+    assert f"{expected} courses started in 2026H1" in texts
+    headings = [heading.value for heading in app.subheader]
+    assert "6- and 12-month outcomes (PHQ-9, CMS159-style)" in headings
+    assert "Beside the four half-years before" in headings
+    assert headings.index("Summary") < headings.index("Courses")
 
 
 def test_quarterly_page_on_an_empty_store(monkeypatch, tmp_path):
@@ -207,8 +230,8 @@ def test_a_conflict_with_the_store_is_shown_before_anything_is_written(monkeypat
     app = _page(monkeypatch, writable_demo, "data")
     app.file_uploader(key="data_upload").set_value([("sessions.csv", text.encode(), "text/csv")]).run()
     assert any("Import refused" in message.value for message in app.error)
-    problems = next(frame.value for frame in app.dataframe if "reason" in frame.value.columns)
-    assert problems[["row", "column"]].values.tolist() == [[2, "modality"]]
+    problems = next(table.value for table in app.table if "What to fix" in table.value.columns)
+    assert problems.reset_index()[["Row", "Column"]].values.tolist() == [[2, "modality"]]
     assert app.button(key="data_confirm").disabled
 
 
@@ -234,12 +257,8 @@ def test_skipping_invalid_rows_puts_them_in_the_quarantine(monkeypatch, writable
     assert any("1 new rows will be added" in m.value and "1 will go to the quarantine" in m.value for m in app.success)
     app.button(key="data_confirm").click().run()
     assert not app.exception
-    quarantine = next(
-        frame.value
-        for frame in app.dataframe
-        if "reason" in frame.value.columns and "imported_at" in frame.value.columns
-    )
-    assert quarantine[["row", "column", "value"]].values.tolist() == [[3, "modality", "banana"]]
+    quarantine = next(table.value for table in app.table if table.value.index.name == "Imported")
+    assert quarantine[["Row", "Column", "Value"]].values.tolist() == [[3, "modality", "banana"]]
     assert app.get("download_button") and any(
         b.label == "Download the quarantine (CSV)" for b in app.get("download_button")
     )

@@ -83,6 +83,9 @@ def test_overview_shows_tiles_with_the_engine_numbers(monkeypatch, demo_path, de
         "GAD-7 outcomes (intention to treat)",
         "Item 9 positive at baseline",
         "Item 9 back to 0 at endpoint",
+        "6- and 12-month outcomes (PHQ-9, CMS159-style)",
+        "Patients with an index PHQ-9",
+        "Remission at 12 months",
         "How these numbers are defined",
         "McInnes 2022",
         "Oliver 2022",
@@ -138,11 +141,13 @@ def test_induction_page_shows_its_charts(monkeypatch, demo_path):
     assert titles == [
         "PHQ-9: mean score across the induction series",
         "PHQ-9: share of eligible courses responding and remitting after each session",
+        "PHQ-9: how responses unfold among completers",
         "PHQ-9: intention to treat beside completers",
         "PHQ-9 severity before and after induction",
         "How many courses reach each session of the induction series",
     ]
     texts = _texts(app)
+    assert "Responded later (none by session 2)" in texts
     assert "Individual lines appear when the filters narrow the cohort to 60 courses or fewer" in texts
     assert "How these numbers are defined" in texts
 

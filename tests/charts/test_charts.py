@@ -162,7 +162,8 @@ def test_trajectory_by_group_single_cohort_puts_n_under_each_timepoint():
     """All courses together: one line on the shaded bands, 'Baseline<br>n=120' under the first point."""
     figure = charts.trajectory_by_group(_trajectory({"all": [(0, 120, 16.5), (1, 100, 13.0), (6, 80, 8.0)]}), "PHQ-9")
     lines = [trace for trace in figure.data]
-    assert len(lines) == 1 and list(lines[0].y) == [16.5, 13.0, 8.0]
+    # t = 2..5 were not measured: the line breaks there instead of drawing a straight segment to t = 6.
+    assert len(lines) == 1 and list(lines[0].y) == [16.5, 13.0, None, None, None, None, 8.0, None, None]
     assert figure.layout.title.text == "PHQ-9: mean score across the induction series"
     assert figure.layout.xaxis.ticktext[0] == "Baseline<br>n=120"
     assert figure.layout.xaxis.ticktext[6] == "After 6<br>n=80"
@@ -320,7 +321,7 @@ def test_individual_trajectories_a_line_per_course_and_the_mean():
     mean = pd.DataFrame(
         {"t": [0, 6], "n": [2, 1], "mean": [18.0, 8.0], "ci_lower": [None, None], "ci_upper": [None, None]}
     )
-    figure = charts.individual_trajectories(lines, "PHQ-9", mean)
+    figure = charts.individual_trajectories(lines, "PHQ-9", mean, min_n=1)  # every point solid here
     assert len(figure.data) == 3
     assert figure.data[-1].name == "Mean of all courses" and list(figure.data[-1].text) == ["n=2", "n=1"]
     assert figure.layout.title.text == "PHQ-9 of each course across the induction series (2 courses)"
@@ -363,7 +364,7 @@ def test_wear_off_scatter_with_binned_means_and_their_n():
             },
         ]
     )
-    figure = charts.wear_off(points, bins, "PHQ-9")
+    figure = charts.wear_off(points, bins, "PHQ-9", min_n=1)  # every mean solid here
     assert [trace.name for trace in figure.data] == ["One booster (n=3)", "Mean for each gap (95% CI)"]
     assert list(figure.data[1].x) == [20.0, 32.5]
     assert {"<b>n=1</b>", "<b>n=2</b>"} <= {a.text for a in figure.layout.annotations}
@@ -476,7 +477,7 @@ def test_existing_report_charts_keep_their_signatures():
         "remission_ci": [0.09, 0.53],
     }
     report = {"quarter": "2026Q1", "instruments": {"PHQ-9": {"trajectory": [point], "itt": group}}}
-    assert "n=12" in list(charts.report_trajectory(report, "PHQ-9").data[0].text)
+    assert "Baseline<br>n=12" in list(charts.report_trajectory(report, "PHQ-9").data[0].x)  # n under the timepoint
     assert len(charts.report_rates_by_quarter([report], "PHQ-9").data) == 2
 
 
@@ -485,3 +486,20 @@ def test_trajectory_split_to_one_group_still_names_it():
     figure = charts.trajectory_by_group(_trajectory({"ketamine_iv": [(0, 7, 18.0), (1, 5, 14.4)]}), "PHQ-9", "Modality")
     assert figure.data[0].name == "Ketamine IV" and figure.data[0].showlegend is True
     assert figure.layout.xaxis.ticktext[0] == "Baseline<br>n=7"
+
+
+def test_a_report_chart_whose_every_point_is_withheld_says_so():
+    """A small clinic's quarter: every trajectory point and every rate is withheld ("<11"), so the charts show
+    the way out of suppression instead of empty axes; a period with no courses says that instead."""
+    from analysis.charts.report import ALL_WITHHELD, NOTHING_YET
+
+    withheld = {"n": "<11", "response_n": "<11", "response_rate": None, "response_ci": [None, None]}
+    withheld |= {"remission_n": 0, "remission_rate": None, "remission_ci": [None, None]}
+    points = [{"t": t, "n": "<11" if t < 3 else 0, "mean": None, "ci": [None, None]} for t in range(9)]
+    report = {"quarter": "2026Q1", "instruments": {"PHQ-9": {"trajectory": points, "itt": withheld}}}
+    for figure in (charts.report_trajectory(report, "PHQ-9"), charts.report_rates_by_quarter([report], "PHQ-9")):
+        assert [note.text for note in figure.layout.annotations] == [ALL_WITHHELD]
+        assert figure.layout.xaxis.visible is False and not figure.layout.shapes
+    empty_points = [{"t": t, "n": 0, "mean": None, "ci": [None, None]} for t in range(9)]
+    empty = {"quarter": "2026Q2", "instruments": {"PHQ-9": {"trajectory": empty_points, "itt": withheld | {"n": 0}}}}
+    assert [note.text for note in charts.report_trajectory(empty, "PHQ-9").layout.annotations] == [NOTHING_YET]

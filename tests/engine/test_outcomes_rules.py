@@ -306,7 +306,9 @@ def test_total_only_phq9_has_item9_unknown(load):
     """Item 9 at baseline: total-only (unknown), answered 1 (positive), answered 0
     (negative), prorated with item 9 blank (unknown), and a course whose earlier t = 0
     score had item 9 = 2 but whose baseline (the latest t = 0) has item 9 = 0.
-    Only the course whose baseline says item 9 >= 1 counts: item9_positive_baseline = 1."""
+    Only the course whose baseline says item 9 >= 1 counts: item9_positive_baseline = 1; the
+    total-only and the prorated-with-item-9-blank baselines are unknown: item9_unknown_baseline = 2
+    (suppressed: "<11", never 0)."""
     clinic = Clinic()
     for patient in ("total_only", "positive", "negative", "prorated", "earlier_positive"):
         clinic.sessions(patient, KETAMINE_DAYS)
@@ -324,6 +326,8 @@ def test_total_only_phq9_has_item9_unknown(load):
     assert view.outcome("prorated")["baseline_item9"] is None
     assert view.outcome("earlier_positive")["baseline_item9"] == 0
     assert view.report()["item9_positive_baseline"] == 1
+    assert view.report()["item9_unknown_baseline"] == 2
+    assert view.report(suppress=True)["item9_unknown_baseline"] == "<11"
 
 
 # ---------------------------------------------------------------------------

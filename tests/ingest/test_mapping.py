@@ -122,7 +122,8 @@ def test_a_date_not_in_the_mappings_format_is_a_row_problem(con):
         C-1,14/03/2026,IV,
     """)
     problem = only_problem(run(con, ("visits.csv", rows), mapping=mapping(VISITS_MAPPING)))
-    assert (problem.row, problem.column, problem.value) == (3, "session_date", "14/03/2026")
+    # The column as the export names it, the canonical name in brackets (issue 12).
+    assert (problem.row, problem.column, problem.value) == (3, "Date of Service [session_date]", "14/03/2026")
     assert "in the mapping's date format %m/%d/%Y" in problem.reason
 
 
@@ -273,7 +274,8 @@ def test_redcap_repeating_instruments_through_the_shipped_mapping(con, tmp_path)
 
     problem = only_problem(run(con, ("data.csv", path.read_bytes()), mapping=repeating))
     # The published file has 6 data rows (rows 2-7); the added repeats are rows 8-10.
-    assert (problem.row, problem.column, problem.value) == (10, "phq9_total", "12")
+    # The column as the REDCap export names it, the canonical name in brackets (issue 12).
+    assert (problem.row, problem.column, problem.value) == (10, "phq9_summary [phq9_total]", "12")
     assert "does not equal the sum of the item answers (17)" in problem.reason
 
     result = run(con, ("data.csv", path.read_bytes()), mapping=repeating, skip_invalid=True)
@@ -317,8 +319,13 @@ date_format = "%m/%d/%Y"
 [table.values.instrument]
 "PHQ-9 Depression Screen" = "PHQ-9"
 "GAD-7 Anxiety" = "GAD-7"
+"PCL-5 PTSD Checklist" = "PCL-5"
 """
-MEASURES = {"PHQ-9": ("PHQ-9 Depression Screen", 27), "GAD-7": ("GAD-7 Anxiety", 21)}
+MEASURES = {
+    "PHQ-9": ("PHQ-9 Depression Screen", 27),
+    "GAD-7": ("GAD-7 Anxiety", 21),
+    "PCL-5": ("PCL-5 PTSD Checklist", 80),
+}
 
 clinics = st.lists(
     st.tuples(
@@ -438,11 +445,12 @@ date_format = "%m/%d/%Y"
 "Measure" = "instrument"
 "Score" = "total"
 """
-    + "".join(f'"Q{k}" = "item_{k}"\n' for k in range(1, 10))
+    + "".join(f'"Q{k}" = "item_{k}"\n' for k in range(1, 21))
     + """
 [table.values.instrument]
 "PHQ-9 Depression Screen" = "PHQ-9"
 "GAD-7 Anxiety" = "GAD-7"
+"PCL-5 PTSD Checklist" = "PCL-5"
 """
 )
 SEX_WORDS = {"F": "Female", "M": "Male", "X": "Nonbinary", "U": "Unknown"}
@@ -490,7 +498,7 @@ def test_demo_clinics_written_as_an_ehr_export_load_as_layout_a_does(seed, n_pat
             "Client ID": assessments["patient_id"],
             "Date Completed": assessments["assessment_date"].map(us),
             "Measure": assessments["instrument"].map(lambda code: MEASURES[code][0]),
-            **{f"Q{k}": assessments[f"item_{k}"] for k in range(1, 10)},
+            **{f"Q{k}": assessments[f"item_{k}"] for k in range(1, 21)},  # the demo's PTSD patients have PCL-5s
             "Score": assessments["total"],
         }
     )

@@ -132,6 +132,10 @@ def test_csv_xlsx_and_html_carry_the_json_numbers(clinic_db, tmp_path):
     ]
     assert [float(v) for v in responders] == [report["instruments"]["PHQ-9"]["itt"]["response_n"]]
     assert table["suppression"].str.contains("INTERNAL USE").all()
+    # The clinic records totals only: item 9 is unknown for all 12 baselines, never "0 positive".
+    assert report["item9_unknown_baseline"] == 12
+    unknown = table.loc[table["measure"].str.startswith("Courses with PHQ-9 item 9 unknown at baseline"), "value"]
+    assert [float(v) for v in unknown] == [12]
 
     xlsx = tmp_path / "r.xlsx"
     assert (
@@ -140,13 +144,13 @@ def test_csv_xlsx_and_html_carry_the_json_numbers(clinic_db, tmp_path):
     )
     outcomes = pd.read_excel(xlsx, sheet_name="Outcomes")
     rate = outcomes.loc[
-        (outcomes["section"] == "Intention to treat")
-        & (outcomes["instrument"] == "PHQ-9")
-        & (outcomes["measure"] == "Response rate"),
-        "value",
+        (outcomes["Section"] == "Intention to treat")
+        & (outcomes["Instrument"] == "PHQ-9")
+        & (outcomes["Measure"] == "Response rate"),
+        "Value",
     ]
     assert float(rate.iloc[0]) == pytest.approx(report["instruments"]["PHQ-9"]["itt"]["response_rate"], rel=1e-12)
-    assert "Settings" in pd.ExcelFile(xlsx).sheet_names
+    assert pd.ExcelFile(xlsx).sheet_names == ["Report", "Outcomes", "Trajectory", "Settings"]
 
     html_path = tmp_path / "r.html"
     assert _report(clinic_db, "--quarter", "2026Q1", "--format", "html", "--out", str(html_path)).returncode == 0
@@ -154,6 +158,7 @@ def test_csv_xlsx_and_html_carry_the_json_numbers(clinic_db, tmp_path):
     assert "<!DOCTYPE html>" in page and "plotly" in page.lower()
     assert "http://" not in page.split("<script")[0]  # no external stylesheet or font
     assert "Counts of 1-10 are shown as &lt;11" in page
+    assert "Item 9 unknown at baseline (total only)<b>12</b>" in page
 
 
 def test_xlsx_to_the_terminal_is_refused(clinic_db):
@@ -179,3 +184,58 @@ def test_the_cli_takes_the_dashboards_cohort_filters(clinic_db):
         ).stdout
     )
     assert every["courses_started"] == 12
+
+
+def test_xlsx_is_a_workbook_a_director_sends_as_it_is(clinic_db, tmp_path):
+    """Title sheet (period, cohort, suppression, summary), headers in words, the rate 8/12 stored as a
+    number shown as 66.7%, its Wilson interval in one readable cell, means with one decimal, widths that fit."""
+    from openpyxl import load_workbook
+
+    shared, internal = tmp_path / "director.xlsx", tmp_path / "internal.xlsx"
+    assert _report(clinic_db, "--period", "2026Q1", "--format", "xlsx", "--out", str(shared)).returncode == 0
+    assert (
+        _report(clinic_db, "--period", "2026Q1", "--format", "xlsx", "--no-suppress", "--out", str(internal)).returncode
+        == 0
+    )
+    title = [row[0] for row in load_workbook(shared)["Report"].iter_rows(values_only=True) if row[0]]
+    assert title[1] == "Ketamine and esketamine outcomes: 2026Q1 (Jan–Mar 2026)"
+    assert any("Counts of 1-10 are shown as <11" in line for line in title)
+    assert "Summary" in title and any(line.startswith("12 courses started in 2026Q1") for line in title)
+    shared_rows = {(r[0], r[1], r[2]): r for r in load_workbook(shared)["Outcomes"].iter_rows(values_only=True)}
+    assert shared_rows[("Intention to treat", "PHQ-9", "Responders")][3] == "<11"  # suppressed, as text
+    book = load_workbook(internal)
+    sheet = book["Outcomes"]
+    assert [cell.value for cell in sheet[1]] == ["Section", "Instrument", "Measure", "Value", "95% CI", "Out of (n)"]
+    rows = {(r[0].value, r[1].value, r[2].value): r for r in sheet.iter_rows(min_row=2)}
+    response = rows[("Completers", "PHQ-9", "Response rate")]
+    assert response[3].value == pytest.approx(8 / 12) and response[3].number_format == "0.0%"
+    assert response[4].value == "39.1–86.2%"  # Wilson 8/12: 0.3906 to 0.8619
+    assert response[5].value == 12
+    mean = rows[("Intention to treat", "PHQ-9", "Mean change (endpoint - baseline)")]
+    assert mean[3].number_format == "0.0" and mean[4].value.count(" to ") == 1
+    for column in sheet.columns:
+        longest = max(len(str(c.value)) for c in column if c.value is not None)
+        assert sheet.column_dimensions[column[0].column_letter].width >= min(longest, 78)
+    settings = {r[0]: r[1] for r in book["Settings"].iter_rows(min_row=2, values_only=True)}
+    assert "response: score at endpoint at most half of baseline" in settings["PHQ-9 outcome rules"]
+    assert "response: a fall of at least 10 points from baseline" in settings["PCL-5 outcome rules"]
+
+
+def test_html_settings_are_plain_words_never_a_local_path(clinic_db, tmp_path):
+    """A settings file in a private folder: the HTML names the rule in words and the file by its name only."""
+    folder = tmp_path / "private-folder"
+    folder.mkdir()
+    settings = folder / "clinic-settings.toml"
+    settings.write_text('[reporting]\nclinic_name = "Harbour Clinic"\n', encoding="utf-8")
+    html_path = tmp_path / "r.html"
+    run = _report(
+        clinic_db, "--period", "2026Q1", "--format", "html", "--settings", str(settings), "--out", str(html_path)
+    )
+    assert run.returncode == 0, run.stderr
+    page = html_path.read_text(encoding="utf-8")
+    assert "private-folder" not in page and str(tmp_path) not in page
+    assert "the clinic&#x27;s settings file (clinic-settings.toml)" in page
+    assert "A new course starts after a gap of more than" in page and "90 days without a session" in page
+    assert "course_gap_days" not in page
+    assert "Harbour Clinic: ketamine and esketamine outcomes" in page
+    assert page.index("<h2>Summary</h2>") < page.index("<h2>Courses</h2>")

@@ -442,9 +442,15 @@ def report_cases():
 
 
 def quarters_to_compare(expected, layout: str) -> list[str]:
-    """Layout A: 'all' and every quarter. Layout B: 'all' (its per-course facts are compared
-    in full, and the reports are a function of them; this keeps the file fast)."""
-    return ["all", *reference.quarters_present(expected)] if layout == "A" else ["all"]
+    """Layout A: 'all', every quarter, and the half-years and years they fall in. Layout B: 'all'
+    (its per-course facts are compared in full, and the reports are a function of them; this keeps
+    the file fast)."""
+    if layout != "A":
+        return ["all"]
+    quarters = reference.quarters_present(expected)
+    halves = sorted({f"{q[:4]}H{(int(q[-1]) + 1) // 2}" for q in quarters})
+    years = sorted({q[:4] for q in quarters})
+    return ["all", *quarters, *halves, *years]
 
 
 # Reading of §6: suppression withholds counts (1-10 -> "<11") and rates (numerator or

@@ -111,7 +111,15 @@ def test_caseload_honours_the_clinician_filter(clinic):
 
 def test_caseload_summary_counts(caseload):
     summary = caseload_views.caseload_summary(caseload.reset_index())
-    assert summary == {"patients": 3, "item9_positive": 1, "booster_due": 1, "in_progress": 1, "loss_of_response": 1}
+    # A's and C's last PHQ-9 are totals only (item 9 unknown); B's last has item 9 = 2.
+    assert summary == {
+        "patients": 3,
+        "item9_positive": 1,
+        "item9_unknown": 2,
+        "booster_due": 1,
+        "in_progress": 1,
+        "loss_of_response": 1,
+    }
 
 
 def test_item9_status_of_every_phq9(clinic):

@@ -90,7 +90,22 @@ def test_score_table_has_a_column_per_instrument(timeline):
 def test_course_table_and_download_names(timeline):
     shown = report.quarterly_report(timeline, "2026Q1", None, suppress=False)
     table = quarterly_views.course_table(shown).set_index("Measure")["Value"]
-    assert table["Courses started"] == "1" and table["Boosters delivered in the quarter"] == "1"
+    assert table["Courses started"] == "1" and table["Boosters delivered in the period"] == "1"
     assert table["Median booster interval"] == "35 days"  # 16 Jan to 20 Feb
     assert quarterly_views.download_name("2026Q1", True, "csv") == "outcomes_report_2026Q1.csv"
     assert quarterly_views.download_name("2026Q1", False, "xlsx") == "outcomes_report_2026Q1_INTERNAL.xlsx"
+
+
+def test_half_years_and_years_are_offered_beside_quarters(timeline):
+    """Courses start in 2025Q4, 2026Q1 and 2026Q2: half-years 2026H1 and 2025H2, years 2026 and 2025;
+    a half-year's label names its months and its report counts the courses of both quarters."""
+    assert quarterly_views.quarter_options(timeline, "half-year") == ["2026H1", "2025H2", "all"]
+    assert quarterly_views.quarter_options(timeline, "year") == ["2026", "2025", "all"]
+    assert quarterly_views.quarter_label("2026H1") == "2026H1 (Jan–Jun 2026)"
+    assert quarterly_views.quarter_label("2025") == "2025 (Jan–Dec 2025)"
+    quarters = [report.quarterly_report(timeline, q, None, suppress=False) for q in ("2026Q1", "2026Q2")]
+    half = report.quarterly_report(timeline, "2026H1", None, suppress=False)
+    assert half["courses_started"] == sum(q["courses_started"] for q in quarters) == 2
+    assert report.previous_quarters("2026H1", 4) == ["2024H1", "2024H2", "2025H1", "2025H2"]
+    assert report.previous_quarters("2026", 2) == ["2024", "2025"]
+    assert report.previous_quarters("2026Q1", 2) == ["2025Q3", "2025Q4"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from analysis import store
+from analysis import spreadsheet, store
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 MAX_PROBLEMS_SHOWN = 200
@@ -72,6 +75,39 @@ def _print_progress(fraction: float, message: str) -> None:
     print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
 
 
+class _ErrorLog(logging.Handler):
+    """Writes an unexpected error's traceback to a file, so the terminal shows only sentences."""
+
+    def __init__(self, path: Path):
+        super().__init__(logging.ERROR)
+        self.path = path
+        self.written = False
+        self.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            with self.path.open("a", encoding="utf-8") as file:
+                file.write(self.format(record) + "\n")
+            self.written = True
+        except OSError:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def _errors_logged_beside(store_path: Path) -> Iterator[_ErrorLog]:
+    """Route the importer's error log to <store>.errors.log for the length of one import."""
+    logger = logging.getLogger("analysis")
+    handler = _ErrorLog(store_path.with_name(store_path.name + ".errors.log"))
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False  # else Python's last-resort handler prints the traceback too
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def _run_import(args: argparse.Namespace) -> int:
     from analysis import ingest
     from analysis.engine.timeline import save_report_cache
@@ -102,7 +138,7 @@ def _run_import(args: argparse.Namespace) -> int:
             print(f"Warning: {backup_warning(key)}", file=sys.stderr)
         elif not args.quiet:
             print(f"Pseudonym key {key.fingerprint} ({key.source}).", file=sys.stderr)
-    with store.opened(path) as con:
+    with store.opened(path) as con, _errors_logged_beside(path) as error_log:
         result = ingest.import_files(
             con,
             args.files,
@@ -129,8 +165,10 @@ def _run_import(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if args.problems and result.problems:
-        result.problems_frame().to_csv(args.problems, index=False)
+        Path(args.problems).write_text(spreadsheet.csv_text(result.problems_frame()), encoding="utf-8")
         print(f"All {len(result.problems)} problems written to {args.problems}.", file=sys.stderr)
+    if error_log.written:
+        print(f"The details for a bug report are in {error_log.path}.", file=sys.stderr)
     if result.refused:
         print(result.summary_line(), file=sys.stderr)
         if not args.skip_invalid and any(p.row is not None for p in result.problems):
@@ -243,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     reporting = commands.add_parser(
         "report",
         help="the quarterly outcomes report",
-        description="The quarterly cohort report (docs/DEFINITIONS.md). Small counts (1-10) are suppressed "
+        description="The quarterly cohort report (docs/DEFINITIONS.md). Small counts (1 to the settings' "
+        "suppression_max, 10 by default) are suppressed "
         "unless --no-suppress is given for internal use.",
         epilog="Examples:\n  python -m analysis report --quarter 2026Q1 --format pdf --out q1.pdf\n"
         "  python -m analysis report --period 2026H1 --format html --out h1.html   (half-year)\n"
@@ -271,7 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", help="write here instead of standard output (required for xlsx and pdf)"
     )
     reporting.add_argument(
-        "--no-suppress", action="store_true", help="show counts of 1-10 (internal use only; the output says so)"
+        "--no-suppress",
+        action="store_true",
+        help="show small counts (internal use only; the output says so)",
     )
     reporting.add_argument("--settings", metavar="FILE", help="settings file (default settings.toml)")
     cohort = reporting.add_argument_group(

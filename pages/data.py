@@ -42,8 +42,7 @@ UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "json", "ndjson"]
 
 
 def _store_key() -> tuple:
-    path = state.db_path()
-    return str(path), state.fingerprint(path)
+    return state.version()[0]
 
 
 @st.cache_data(show_spinner="Checking every row against the store…", max_entries=4)
@@ -560,7 +559,8 @@ def _quality_section(timeline, filters) -> None:
     st.plotly_chart(patient_charts.completion_by_session(completion), key="data_completion_chart")
     st.caption(
         "A session counts as measured when a questionnaire was filled in after the previous session and no "
-        "later than the session's own day (for session 1: in the 30 days before it, the baseline window). "
+        "later than the session's own day (for session 1: "
+        f"in the {state.settings().baseline_window_days} days before it, the baseline window). "
         "Only sessions 1 to the induction length of each course are counted here."
     )
     with st.expander("Courses without a baseline, to chase up"):

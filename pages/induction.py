@@ -48,7 +48,9 @@ if components.require_courses(timeline, filters):
 
     by_session = components.cached(induction_views.response_by_session, timeline, instrument, filters)
     st.plotly_chart(
-        components.figure(charts.response_by_session, by_session, instrument, timeline.settings.min_n_shown),
+        components.figure(
+            charts.response_by_session, by_session, instrument, timeline.settings.min_n_shown, state.settings()
+        ),
         key="induction_by_session_chart",
     )
 

@@ -61,7 +61,7 @@ if components.require_courses(timeline, filters):
                 itt["n"],
                 itt["response_rate"],
                 itt["response_ci"],
-                help="Endpoint at most half of baseline.",
+                help=f"Response: {state.settings().rules_for(instrument).response_words()}.",
             )
         with tiles[1]:
             components.rate_tile(
@@ -70,7 +70,7 @@ if components.require_courses(timeline, filters):
                 itt["n"],
                 itt["remission_rate"],
                 itt["remission_ci"],
-                help="Endpoint 4 or lower.",
+                help=f"Remission: {state.settings().rules_for(instrument).remission_words()}.",
             )
         with tiles[2]:
             components.rate_tile(

@@ -23,8 +23,7 @@ NO_MATCH = (
 
 
 def _store_key() -> tuple:
-    path = state.db_path()
-    return str(path), state.fingerprint(path), hash(state.settings()), state.scope_key(state.timeline())
+    return (*state.version()[0], state.scope_key(state.timeline()))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -260,7 +259,9 @@ def _caseload_section(everyone, as_of) -> None:
         f"the course finished induction and the last session was more than {patient_views.BOOSTER_DUE_DAYS} days ago "
         f"(and not more than {state.settings().course_gap_days}, after which a new session starts a new course). "
         "*In induction*: the induction series is under way. *Loss of response*: after responding at the end of "
-        "induction, a later PHQ-9 was 10 or more and above half of baseline. **PHQ-9 outcome** is the engine's: "
+        f"induction, a later PHQ-9 was {state.settings().rules_for('PHQ-9').eligibility_min} or more and no longer "
+        f"met the response rule ({state.settings().rules_for('PHQ-9').response_words()}). **PHQ-9 outcome** is the "
+        "engine's: "
         "responding or remitted at the end of induction (completers) or at the last induction score (others); "
         "*pending* while induction runs."
     )

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analysis import charts
+from analysis import charts, wording
 from analysis.engine import long_term as long_term_measures
 from analysis.reporting import export as report_export
 from analysis.reporting import report
@@ -73,14 +73,19 @@ else:
         internal = st.toggle(
             "Internal use: show small counts (turns suppression off)",
             key="quarterly_internal",
-            help="Off (the default): counts of 1–10 show as <11 and rates or means built on "
-            "them are withheld, as in every exported report.",
+            help=f"Off (the default): counts of {wording.small_counts(state.settings())} show as "
+            f"{wording.suppressed_label(state.settings())} and rates or means built on them are withheld, as in "
+            "every exported report.",
         )
     suppress = not internal
     if internal:
-        st.warning(f"**{report_export.INTERNAL_USE_NOTE}** The downloads say so too.", icon=":material/warning:")
+        st.warning(
+            f"**{wording.internal_use_note(state.settings())}** The downloads say so too.", icon=":material/warning:"
+        )
     else:
-        st.caption(f"Small-cell suppression is on: {report_export.SUPPRESSION_NOTE} {quarterly_views.WAY_OUT}")
+        st.caption(
+            f"Small-cell suppression is on: {wording.suppression_note(state.settings())} {quarterly_views.WAY_OUT}"
+        )
     st.caption(
         f"Cohort: {filters.describe()} · data up to {timeline.data_last_date:%d %b %Y}. Courses count in the "
         "period of their first session; boosters in the period they were given."

@@ -282,8 +282,12 @@ def require_courses(timeline: Timeline | None, filters: CohortFilter) -> bool:
 
 
 def _store_key() -> tuple:
-    path = state.db_path()
-    return (str(path), state.fingerprint(path), hash(state.settings()))
+    return state.version()[0]
+
+
+def _version(timeline: Timeline) -> tuple:
+    """The key a timeline's numbers are cached under: the version it carries (read with it, once)."""
+    return timeline.version or state.version()[0]
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -303,11 +307,11 @@ def _cached(
 def cached(function: Callable, timeline: Timeline, *args, **kwargs) -> Any:
     """function(timeline, *args) from analysis/, cached per store version, settings and arguments (filters too).
 
-    The timeline stays out of the cache key (it is large); the store's fingerprint stands for it. Every
+    The timeline stays out of the cache key (it is large); the version it carries stands for it. Every
     analysis function starts by narrowing the timeline to its CohortFilter, so the narrowed cohort is
     made once here and handed over with the filter set to None: same numbers, one filtering per rerun.
     """
-    key = (*_store_key(), state.scope_key(timeline))  # a clinician's results never reach anyone else
+    key = (_version(timeline), state.scope_key(timeline))  # a clinician's results never reach anyone else
     filters = next((arg for arg in args if isinstance(arg, CohortFilter)), None)
     call_args = args
     if filters is not None and not filters.is_everyone():

@@ -7,6 +7,7 @@ can write while the dashboard is open and the next rerun shows the new data.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -151,13 +152,44 @@ def _meta(con: duckdb.DuckDBPyConnection) -> list:
     return con.execute("SELECT key, value FROM meta ORDER BY key").fetchall()
 
 
+def _this_run() -> object | None:
+    """An object that lives exactly as long as this rerun (None outside a Streamlit run).
+
+    Streamlit gives each rerun a fresh `cursors` dict; holding it in the session state keeps it
+    alive, so an identity test never mistakes a later rerun for this one (as id() could).
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    # Should a Streamlit release drop `cursors`, each call reads the file again (the timeline still
+    # carries its own key, so no cache is mislabelled).
+    return getattr(ctx, "cursors", None)
+
+
+def version() -> tuple[tuple, Settings]:
+    """(store path, fingerprint, settings hash) and the settings, read once per rerun.
+
+    The timeline, the cursor and every cached view of one rerun then describe the same store, even
+    when an import lands halfway through the rerun; the next rerun reads the new version.
+    """
+    run = _this_run()
+    memo = st.session_state.get("_version")
+    if run is not None and memo is not None and memo[0] is run:
+        return memo[1], memo[2]
+    path = db_path()
+    current = settings()
+    key = (str(path), fingerprint(path), hash(current))  # seen through the app's own log lines
+    st.session_state["_version"] = (run, key, current)
+    return key, current
+
+
 def connection() -> duckdb.DuckDBPyConnection | None:
     """A cursor on the current snapshot for this session (None while no store file exists)."""
-    path = db_path()
-    snapshot = _snapshot(str(path), fingerprint(path))
+    (path_key, fingerprint, _), _ = version()
+    snapshot = _snapshot(path_key, fingerprint)
     if snapshot is None:
         return None
-    key = ("cursor", id(snapshot))
+    key = ("cursor", path_key, fingerprint)  # the store version, never id() of a copy that may be freed
     if st.session_state.get("_cursor_key") != key:
         st.session_state["_cursor"] = snapshot.cursor()
         st.session_state["_cursor_key"] = key
@@ -171,9 +203,10 @@ def _timeline(path_key: str, fingerprint: tuple, settings_key: int, _settings: S
         return None
     cursor = snapshot.cursor()
     try:
-        return load_timeline(cursor, _settings)
+        loaded = load_timeline(cursor, _settings)
     finally:
         cursor.close()
+    return dataclasses.replace(loaded, version=(path_key, fingerprint, settings_key))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -187,14 +220,14 @@ def timeline() -> Timeline | None:
     """Every course and outcome this session's person may see, computed once per store version, settings and scope.
 
     A clinician's timeline holds only their own patients' courses, cut before any page computes from it.
+    It carries its version (timeline.version) and scope: cache what is computed from it under both.
     """
-    path = db_path()
-    current = settings()
-    full = _timeline(str(path), fingerprint(path), hash(current), current)
+    key, current = version()
+    full = _timeline(*key, current)
     scope = auth.scope()
     if full is None or scope.everyone:
         return full
-    return _scoped(str(path), fingerprint(path), hash(current), scope, full)
+    return _scoped(*key, scope, full)
 
 
 def scope_key(timeline: Timeline | None) -> str:
@@ -238,6 +271,7 @@ def data_changed() -> None:
     st.session_state.pop("_cursor", None)
     with _LOG_LOCK:  # an import that raced a log line must not hide behind that line's alias
         _log_only_changes().clear()
+    st.session_state.pop("_version", None)
 
 
 def run_inside_frame() -> None:

@@ -24,6 +24,7 @@ from analysis.charts.theme import (
     thin_note,
     timepoint_label,
 )
+from analysis.settings import Settings
 
 
 def trajectory_by_group(
@@ -143,8 +144,14 @@ def trajectory_by_group(
     return figure
 
 
-def response_by_session(frame: pd.DataFrame, instrument: str, min_n: int = MIN_N_SHOWN) -> go.Figure:
-    """% of eligible courses responding and remitting after each session (95% CI), n under each session."""
+def response_by_session(
+    frame: pd.DataFrame, instrument: str, min_n: int = MIN_N_SHOWN, settings: Settings | None = None
+) -> go.Figure:
+    """% of eligible courses responding and remitting after each session (95% CI), n under each session.
+
+    settings: the clinic's (the legend and subtitle state its rules); OUTCOMES.md defaults when None.
+    """
+    rules = (settings or Settings()).rules_for(instrument)
     measured = frame.loc[frame["n"] > 0].sort_values("t")
     # Sessions between the first and last measured one stay, unmeasured, so that the lines break there.
     rows = (
@@ -155,8 +162,8 @@ def response_by_session(frame: pd.DataFrame, instrument: str, min_n: int = MIN_N
     figure = go.Figure()
     any_thin = False
     for measure, label, colour, offset in (
-        ("responding", "Responding (score ≤ half of baseline)", PALETTE["blue"], -0.05),
-        ("remitting", "Remitting (score ≤ 4)", PALETTE["green"], 0.05),
+        ("responding", f"Responding (score ≤ {rules.threshold_words()})", PALETTE["blue"], -0.05),
+        ("remitting", f"Remitting (score ≤ {rules.remission_max})", PALETTE["green"], 0.05),
     ):
         rates = [percent(r) for r in rows[f"{measure}_rate"]]
         any_thin |= add_thin_points(
@@ -195,7 +202,7 @@ def response_by_session(frame: pd.DataFrame, instrument: str, min_n: int = MIN_N
         f"{instrument}: share of eligible courses responding and remitting after each session",
         "Sessions received before the questionnaire (n = eligible courses measured)",
         "Eligible courses (%)",
-        subtitle="Among courses with a baseline of 10 or more and a questionnaire after that session; 95% CI"
+        subtitle=f"Among courses with a {rules.eligibility_words()} and a questionnaire after that session; 95% CI"
         + (f"<br>{thin_note(min_n).capitalize()}" if any_thin else ""),
     )
     figure.update_xaxes(

@@ -122,7 +122,11 @@ def _reference_lines(figure: go.Figure, lines: pd.DataFrame, instrument: str, sp
 
 
 def patient_scores(
-    assessments: pd.DataFrame, sessions: pd.DataFrame, lines: pd.DataFrame, instrument: str, span=None
+    assessments: pd.DataFrame,
+    sessions: pd.DataFrame,
+    lines: pd.DataFrame,
+    instrument: str,
+    span=None,
 ) -> go.Figure:
     """One patient's PHQ-9 or GAD-7 totals over time, on the severity bands, with sessions and reference lines.
 

@@ -42,6 +42,9 @@ class Timeline:
     # The instruments with at least one assessment in the store, in the catalogue's order.
     instruments: tuple[str, ...] = ()
     extras: dict = field(default_factory=dict, compare=False)
+    # What caches key this timeline on (the app: store file, its fingerprint, the settings); () when
+    # unkeyed. Carried with the data so no cache can pair these numbers with another store version.
+    version: tuple = field(default=(), compare=False)
 
     def subset(self, course_ids) -> Timeline:
         """The same timeline holding only the given courses.
@@ -71,6 +74,7 @@ class Timeline:
             **picked,
             scores=self._scores_of(picked["courses"]),
             extras={"course_keys": picked_keys},
+            version=self.version,
         )
 
     def _scores_of(self, courses: pd.DataFrame) -> pd.DataFrame | None:

@@ -25,9 +25,9 @@ from analysis.reporting.report import (
 )
 from analysis.reporting.summary import written_summary
 from analysis.settings import load_settings
+from analysis.spreadsheet import csv_text
+from analysis.wording import internal_use_note, suppression_note
 
-INTERNAL_USE_NOTE = "INTERNAL USE ONLY: small-cell suppression is off; counts of 1-10 are shown. Do not share."
-SUPPRESSION_NOTE = "Counts of 1-10 are shown as <11 and rates or means built on them are withheld."
 CLASS_WORDS = {
     "early": "Early responders (response by session 2, kept)",
     "late": "Late responders (response from session 3, kept)",
@@ -193,7 +193,7 @@ def settings_table(report: dict) -> pd.DataFrame:
 
 def _notes(report: dict) -> list[str]:
     return [
-        INTERNAL_USE_NOTE if not report["suppressed"] else SUPPRESSION_NOTE,
+        (suppression_note if report["suppressed"] else internal_use_note)(report["settings"]),
         f"Period: {period_label(report['quarter'])} (courses by the date of their first session). "
         f"Cohort: {report['cohort']}.",
         f"Data up to {report['data_last_date']}. Definitions: docs/DEFINITIONS.md.",
@@ -204,7 +204,7 @@ def to_csv(report: dict) -> str:
     """The tidy table; every row says whether small cells were suppressed, so no copy loses it."""
     table = tidy_table(report)
     table["suppression"] = _notes(report)[0]
-    return table.to_csv(index=False)
+    return csv_text(table)
 
 
 def _document_parts(report: dict, history: list[dict], durability: dict | None) -> dict:

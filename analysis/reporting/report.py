@@ -17,7 +17,6 @@ from analysis.engine.trajectory_classes import class_counts
 from analysis.reporting.shapes import Group, InstrumentBlock, Report
 from analysis.reporting.suppression import suppress_report
 
-SUPPRESSED = "<11"
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
 HALF_PATTERN = re.compile(r"^(\d{4})H([12])$")
 YEAR_PATTERN = re.compile(r"^(\d{4})$")

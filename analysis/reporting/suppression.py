@@ -1,4 +1,4 @@
-"""Small-cell suppression (docs/DEFINITIONS.md): counts of 1..limit become "<11", rates and means built on them are withheld."""
+"""Small-cell suppression (docs/DEFINITIONS.md): counts of 1..limit become "<limit+1", rates and means on them are withheld."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import copy
 import numpy as np
 
 from analysis.reporting.shapes import Report
+from analysis.wording import suppressed_label
 
 
 def _small(count, limit: int) -> bool:
@@ -14,10 +15,10 @@ def _small(count, limit: int) -> bool:
 
 
 def suppress_report(report: Report, limit: int = 10) -> Report:
-    """Small-cell suppression: counts 1..limit become '<11'; rates and means built on them are withheld."""
+    """Small-cell suppression: counts 1..limit become '<limit+1>' ('<11'); rates and means built on them are withheld."""
     out = copy.deepcopy(report)
     out["suppressed"] = True
-    shown = f"<{limit + 1}"
+    shown = suppressed_label(limit)
 
     def count(value):
         return shown if _small(value, limit) else value

@@ -9,6 +9,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from analysis.spreadsheet import neutralised
+
 HEADERS = ("Section", "Instrument", "Measure", "Value", "95% CI", "Out of (n)")
 HEADER_FILL = PatternFill("solid", fgColor="F1F3F6")
 INTERNAL_FILL = PatternFill("solid", fgColor="FFF1E6")
@@ -114,6 +116,12 @@ def to_xlsx(report: dict, figures: pd.DataFrame, parts: dict) -> bytes:
         settings.append([words, value])
     _fit(settings)
 
+    # openpyxl stores text starting with '=' as a live formula: no cell may start one (OWASP).
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = neutralised(cell.value)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

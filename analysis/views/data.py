@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analysis import ingest, store
+from analysis import ingest, spreadsheet, store
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.timeline import Timeline
 from analysis.ingest.checks import AGE_BAND_ALIASES, CONDITION_ALIASES, INSTRUMENT_ALIASES, SEX_ALIASES
@@ -339,7 +339,8 @@ def quarantine_counts(con: duckdb.DuckDBPyConnection | None) -> dict[str, int]:
 
 
 def as_csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode("utf-8")
+    """A download: rejected values are quoted verbatim, so none may become a live formula in Excel."""
+    return spreadsheet.csv_bytes(frame)
 
 
 # ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analysis import wording
 from analysis.engine.durability import durability
 from analysis.engine.timeline import Timeline
 from analysis.instruments import INSTRUMENTS, PHQ9
@@ -283,7 +284,7 @@ def status_badges(timeline: Timeline, course_id: str, lost: dict[str, pd.Series]
                 Badge(
                     f"{code}: no baseline score",
                     "warning",
-                    f"Without a {code} in the 30 days before the first session, change cannot be judged.",
+                    f"Without a {code} {wording.baseline_window(settings)}, change cannot be judged.",
                 )
             )
             continue

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from paths import REPO
-from test_importer import ASSESSMENTS, BAD_FILES, EXTERNAL, PATIENTS, SESSIONS, dump
+from test_importer import ASSESSMENTS, BAD_FILES, EXTERNAL, MIXED_WITH_A_WRONG_GAD7_TOTAL, PATIENTS, SESSIONS, dump
 
 from analysis import cli, store
 
@@ -227,3 +227,40 @@ def test_every_external_file_as_a_new_user_exits_0_or_2_in_sentences(capsys, tmp
             loaded.add(path.relative_to(EXTERNAL).parts[0])
             assert "Imported" in out
     assert loaded >= {"fhir", "synthea"}
+
+
+def test_the_issue_8_file_exits_2_naming_row_column_and_sum(capsys, tmp_path):
+    """A GAD-7 total that disagrees with its items, below a PHQ-9 row: one sentence, not a traceback."""
+    db = tmp_path / "clinic.duckdb"
+    code, out, err = run_main(capsys, "--db", db, *write(tmp_path, [("a.csv", MIXED_WITH_A_WRONG_GAD7_TOTAL)]))
+    assert code == 2
+    assert "a.csv, row 3, column total: '9' does not equal the sum of the item answers (7)" in err
+    assert "Traceback" not in out + err and "unexpectedly" not in err
+
+
+def test_an_unexpected_error_is_one_sentence_and_its_traceback_goes_to_a_file(capsys, tmp_path, monkeypatch):
+    """Should a bug remain, the administrator reads a sentence; the traceback waits in a file beside the store."""
+    from analysis.ingest import pipeline
+
+    def broken(*args, **kwargs):
+        raise IndexError("a bug")
+
+    monkeypatch.setattr(pipeline, "validate_table", broken)
+    db = tmp_path / "clinic.duckdb"
+    code, out, err = run_main(capsys, "--db", db, *write(tmp_path, [("sessions.csv", SESSIONS)]))
+    assert code == 2
+    assert "Traceback" not in out + err
+    assert f"The details for a bug report are in {db}.errors.log." in err
+    logged = (tmp_path / "clinic.duckdb.errors.log").read_text()
+    assert "Traceback" in logged and "IndexError: a bug" in logged
+
+
+def test_the_problems_file_numbers_rows_as_whole_numbers_beside_file_problems(capsys, tmp_path):
+    """Found by the fuzzer: a file problem (no row) beside row problems made every row 4.0 in --problems."""
+    files = write(tmp_path, [("a.csv", MIXED_WITH_A_WRONG_GAD7_TOTAL), ("s.csv", b"patient_id,notes\nK-1,x\n")])
+    written = tmp_path / "problems.csv"
+    code, _, _ = run_main(capsys, "--db", tmp_path / "db.duckdb", "--problems", written, *files)
+    assert code == 2
+    lines = written.read_text().splitlines()
+    assert any(line.startswith("a.csv,3,total,") for line in lines), lines
+    assert any(line.startswith("s.csv,,") for line in lines), lines

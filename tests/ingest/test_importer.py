@@ -271,6 +271,21 @@ def test_modality_aliases_are_mapped_case_insensitively(con):
     assert [s[2] for s in held(con)["sessions"]] == list(MODALITY_CELLS.values())
 
 
+def test_a_dose_written_beside_the_route_is_read_past(con):
+    """DATA_FORMAT.md's own examples: 'Spravato 84mg' and 'Ketamine IM 0.5 mg/kg' (found by the fuzzer)."""
+    cells = {
+        "Spravato 84mg": "esketamine_nasal",
+        "Spravato 56 mg": "esketamine_nasal",
+        "Ketamine IM 0.5 mg/kg": "ketamine_im",
+        "IV 35mg": "ketamine_iv",
+    }
+    result = run(con, ("s.csv", _one_per_day(cells, "patient_id,session_date,modality")))
+    assert result.ok, [p.sentence() for p in result.problems]
+    assert [s[2] for s in held(con)["sessions"]] == list(cells.values())
+    # A dose alone names no route.
+    assert only_problem(run(con, ("t.csv", _one_per_day(["84mg"], "patient_id,session_date,modality")))).value == "84mg"
+
+
 def test_unknown_or_ambiguous_modality_is_refused(con):
     cells = ["ketamine", "ECT", "esketamine IV", "ketamine nasal", "TMS"]
     result = run(con, ("s.csv", _one_per_day(cells, "patient_id,session_date,modality")))
@@ -471,6 +486,34 @@ def test_total_that_disagrees_with_items_is_refused_with_their_sum(con):
     assert "sum of the item answers (10)" in problem.reason
 
 
+MIXED_WITH_A_WRONG_GAD7_TOTAL = csv("""
+    patient_id,assessment_date,instrument,item_1,item_2,item_3,item_4,item_5,item_6,item_7,item_8,item_9,total
+    Z-001,2025-03-06,PHQ-9,1,1,1,1,1,1,1,1,1,9
+    Z-002,2025-03-06,GAD-7,1,1,1,1,1,1,1,,,9
+""")
+
+
+def test_a_wrong_total_among_other_instruments_rows_is_one_problem_not_a_crash(con):
+    """Issue 8: the reasons for wrong totals were one per wrong row, the mask one per table row."""
+    problem = only_problem(run(con, ("a.csv", MIXED_WITH_A_WRONG_GAD7_TOTAL)))
+    assert (problem.file, problem.row, problem.column, problem.value) == ("a.csv", 3, "total", "9")
+    assert "sum of the item answers (7)" in problem.reason
+    assert dump(con) == empty_store_dump()
+
+
+def test_wrong_totals_of_two_instruments_interleaved_each_get_their_own_sum(con):
+    rows = csv("""
+        patient_id,assessment_date,instrument,item_1,item_2,item_3,item_4,item_5,item_6,item_7,item_8,item_9,total
+        Z-001,2025-03-06,GAD-7,1,1,1,1,1,1,0,,,9
+        Z-001,2025-03-06,PHQ-9,2,2,2,2,2,2,2,2,2,18
+        Z-002,2025-03-06,PHQ-9,1,1,1,1,1,1,1,1,0,9
+        Z-002,2025-03-06,GAD-7,3,3,3,3,3,3,3,,,21
+        Z-003,2025-03-06,GAD-7,0,0,0,0,0,0,1,,,0
+    """)
+    result = run(con, ("a.csv", rows))
+    assert [(p.row, p.reason.split("(")[1].split(")")[0]) for p in result.problems] == [(2, "6"), (4, "8"), (6, "1")]
+
+
 def test_total_only_phq9_is_supplied_with_item9_unknown(con):
     assert run(con, ("a.csv", _phq9_row([], total=14))).ok
     assert assessment(con, "K-1", "2026-01-05", "PHQ-9") == {
@@ -564,6 +607,23 @@ def test_session_log_row_is_a_session_and_a_same_day_assessment_per_instrument(c
         "item9": None,
     }
     assert store.counts(con)["assessments"] == 3
+
+
+def test_a_session_log_without_a_modality_column_is_a_file_of_assessments(con):
+    """DATA_FORMAT.md, layout B: 'a log with no modality column at all is a file of assessments'."""
+    log = csv("""
+        patient_id,session_date,phq9_total,gad7_total
+        K-1,2026-01-05,14,9
+        K-1,2026-02-05,6,
+    """)
+    result = run(con, ("log.csv", log))
+    assert result.ok, [p.sentence() for p in result.problems]
+    assert held(con)["sessions"] == []
+    assert [(a[1], a[2], a[4]) for a in held(con)["assessments"]] == [
+        (dt.date(2026, 1, 5), "GAD-7", 9),
+        (dt.date(2026, 1, 5), "PHQ-9", 14),
+        (dt.date(2026, 2, 5), "PHQ-9", 6),
+    ]
 
 
 def test_pcl5_comes_in_through_layout_a_and_the_session_log(con):

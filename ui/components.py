@@ -281,10 +281,6 @@ def require_courses(timeline: Timeline | None, filters: CohortFilter) -> bool:
     return True
 
 
-def _store_key() -> tuple:
-    return state.version()[0]
-
-
 def _version(timeline: Timeline) -> tuple:
     """The key a timeline's numbers are cached under: the version it carries (read with it, once)."""
     return timeline.version or state.version()[0]

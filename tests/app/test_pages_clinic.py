@@ -246,11 +246,14 @@ def test_uploading_a_fhir_bundle_pseudonymises_previews_and_imports(monkeypatch,
     app = _page(monkeypatch, db, "data")
     app.file_uploader(key="data_upload").set_value([("export.json", bundle.encode(), "application/json")]).run()
     assert not app.exception
-    assert any("new pseudonym key was created" in w.value for w in app.warning)
-    assert (tmp_path / "clinic.duckdb.key").exists()
+    # The preview never writes a key file (a stand-in key previews); the clinic key is made on import.
     assert any("Ready: 2 new rows" in message.value for message in app.success)
+    assert not (tmp_path / "clinic.duckdb.key").exists()
     app.button(key="data_confirm").click().run()
     assert not app.exception
+    assert (tmp_path / "clinic.duckdb.key").exists()
+    shown = [w.value for w in app.warning] + [m.value for m in app.info] + [m.value for m in app.success]
+    assert any("new pseudonym key was created" in text for text in shown), shown
     with store.opened(db, read_only=True) as con:
         stored = con.execute("SELECT DISTINCT patient_id FROM assessments").fetchall()
         assert len(stored) == 1 and stored[0][0].startswith("P-") and "4521" not in stored[0][0]

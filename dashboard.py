@@ -4,10 +4,11 @@ import streamlit as st
 
 from analysis.engine.cohort import filter_options
 from analysis.vocabulary import modality_short_label
-from ui import state
+from ui import guard, state
 
 st.set_page_config(page_title="Ketamine clinic outcomes", layout="wide")  # default icon: served locally
 
+person = guard.frame()  # signed in with a role (or this computer, sign-in off), or one sentence and a stop
 state.ensure_store()
 timeline = state.timeline()
 
@@ -23,7 +24,7 @@ pages = {
         st.Page("pages/data.py", title="Data"),
     ],
 }
-navigation = st.navigation(pages)
+navigation = st.navigation(guard.pages_for(person, pages))
 
 with st.sidebar:
     st.header("Cohort")
@@ -67,4 +68,4 @@ if state.is_demo():
         "Load your own exports on the **Data** page (which can also remove the demo)."
     )
 
-navigation.run()
+guard.run(navigation)

@@ -18,7 +18,8 @@ MAX_PROBLEMS_SHOWN = 200
 DESCRIPTION = """\
 Outcome tools for ketamine and esketamine clinics.
 
-  import   load clinic exports (CSV or .xlsx, layout A tables or a layout B session log)
+  import   load clinic exports (CSV or .xlsx, layout A tables or a layout B session log; FHIR
+           JSON/NDJSON; Synthea CSV)
   demo     build the synthetic demo clinic in a store
   report   the quarterly outcomes report (JSON, CSV, XLSX, HTML or PDF)
 
@@ -45,6 +46,10 @@ Any other export comes in through a column mapping (--mapping FILE, a TOML file:
 -> canonical column, value maps, date format, drops); examples for REDCap and an EHR visit
 export are in data/mappings, and the dashboard's Data page builds one from an upload.
 
+FHIR R4/STU3 (.json Bundle or resource, .ndjson Bulk Data) and Synthea observations.csv are told
+by their content; their patient ids are always replaced by pseudonyms under the clinic's key
+($OUTCOMES_KEY, or the .key file beside the store, made on first use). Accepted codes: docs/FHIR.md.
+
 Every row is checked. With any problem nothing is imported, and every problem is listed as
 file, row (as your spreadsheet numbers it), column, value and reason. Importing the same file
 again changes nothing. Columns that identify a person (names, dates of birth, SSN, MRN,
@@ -58,7 +63,8 @@ Examples:
   python -m analysis import --db data/clinic.duckdb sessions.csv assessments.csv
   python -m analysis import --db data/clinic.duckdb clinic.xlsx --drop-columns first_name,dob
   python -m analysis import --db data/clinic.duckdb log.csv --skip-invalid
-  python -m analysis import --db data/clinic.duckdb visits.csv --pseudonymize"""
+  python -m analysis import --db data/clinic.duckdb visits.csv --pseudonymize
+  python -m analysis import --db data/clinic.duckdb export/Observation.ndjson export/Patient.ndjson"""
 
 
 def _store_path(argument: str | None) -> Path:
@@ -114,7 +120,19 @@ def _run_import(args: argparse.Namespace) -> int:
     path = _store_path(args.db)
     mapping = load_mapping(args.mapping) if args.mapping else None
     key = None
-    if args.pseudonymize:
+    # FHIR and Synthea files are always pseudonymised; the key given for them would pseudonymise the
+    # other files of the same import too, so those must say so with --pseudonymize.
+    always = [name for name in args.files if _needs_pseudonyms(name)]
+    if always and not args.pseudonymize and len(always) < len(args.files):
+        others = ", ".join(Path(name).name for name in args.files if name not in always)
+        print(
+            f"Problems:\n  {', '.join(Path(n).name for n in always)}: FHIR and Synthea files are always imported "
+            f"under pseudonyms; import {others} separately, or add --pseudonymize if their patient ids are "
+            "source ids too.\nImport refused: 1 problem(s); nothing was changed in the store.",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    if args.pseudonymize or always:
         key = load_key(path)
         if key.created:
             print(f"Warning: {backup_warning(key)}", file=sys.stderr)
@@ -164,6 +182,17 @@ def _run_import(args: argparse.Namespace) -> int:
         f"{time.perf_counter() - started - imported_in:.1f} s)"
     )
     return EXIT_OK
+
+
+def _needs_pseudonyms(name: str) -> bool:
+    """Whether a named file is a FHIR or Synthea export (told from its first bytes)."""
+    from analysis.ingest.sources import needs_pseudonyms
+
+    try:
+        with open(name, "rb") as handle:
+            return needs_pseudonyms(handle.read(65536))
+    except OSError:
+        return False  # the importer names the missing or unreadable file
 
 
 def _run_demo(args: argparse.Namespace) -> int:

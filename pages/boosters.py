@@ -4,9 +4,10 @@ import streamlit as st
 
 from analysis import charts
 from analysis.views import boosters as boosters_views
-from ui import components, state
+from ui import components, guard, state
 
 state.run_inside_frame()
+person = guard.page("boosters")  # role check: a typed URL opens nothing the role does not
 
 st.title("Boosters and durability")
 timeline = state.timeline()

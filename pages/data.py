@@ -29,13 +29,16 @@ from analysis.ingest.pseudonyms import (
     key_path_for,
     load_key,
 )
+from analysis.views import access_log as access_log_views
 from analysis.views import data as data_views
-from ui import components, state
+from ui import components, guard, state
 
 state.run_inside_frame()
+person = guard.page("data")  # role check: a typed URL opens nothing the role does not
 
 log = logging.getLogger(__name__)
-UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls"]
+READ_ONLY = "The Data page is read-only for your role: imports and removing the demo are the administrator's."
+UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "json", "ndjson"]
 
 
 def _store_key() -> tuple:
@@ -212,6 +215,7 @@ def _mapping_step(tables, key: ClinicKey | None) -> Mapping | None:
             st.error(str(error))
             return mapping
         st.session_state["data_mapping_saved"] = mapping.name
+        state.log_access(person, "changed mapping", mapping.name, detail=str(saved_at))
         st.session_state["data_last_action"] = (
             f"Mapping {mapping.name} saved to {saved_at}; it is offered for every later upload."
         )
@@ -252,6 +256,7 @@ def _remove_demo_section(path: Path) -> None:
             except store.StoreError as error:
                 st.error(str(error))
                 return
+            state.log_access(person, "removed demo")
             st.session_state["data_last_action"] = (
                 "The demo clinic was removed. The store is empty: import your clinic's exports below."
             )
@@ -262,7 +267,8 @@ def _remove_demo_section(path: Path) -> None:
 def _import_section(con, path: Path) -> None:
     st.markdown(
         "Upload CSV or Excel (.xlsx) exports: the three tables of layout A (patients, sessions, "
-        "assessments) or a layout B session log. Every row is checked against the store first; nothing is "
+        "assessments) or a layout B session log; or FHIR files (.json Bundle or resource, .ndjson Bulk Data) "
+        "and Synthea CSV exports. Every row is checked against the store first; nothing is "
         "written until you confirm."
     )
     uploads = st.file_uploader(
@@ -279,9 +285,29 @@ def _import_section(con, path: Path) -> None:
         return
     sources = tuple((upload.name, upload.getvalue()) for upload in uploads)
     key = _pseudonym_section(path)
-    unmapped = [t for t in data_views.raw_tables(sources) if data_views.needs_mapping(t)]
+    always = [name for name, data in sources if data_views.needs_pseudonyms(data)]
+    if always and key is None:
+        if len(always) < len(sources):
+            st.error(
+                f"{', '.join(always)}: FHIR and Synthea files are always imported under pseudonyms; upload the "
+                "other files separately, or tick *Replace patient IDs with keyed pseudonyms* if their patient IDs "
+                "are source IDs too.",
+                icon=":material/key:",
+            )
+            return
+        key = _preview_key(path)
+        st.caption(
+            f"Patient IDs in {', '.join(always)} are always replaced by keyed pseudonyms"
+            + (
+                f" (key fingerprint **{key.fingerprint}**)."
+                if key.source != "preview only"
+                else f"; the key is created at `{key_path_for(path)}` on import. Back it up with the store."
+            )
+        )
+    plain = [(name, data) for name, data in sources if name not in always]
+    unmapped = [t for t in data_views.raw_tables(plain) if data_views.needs_mapping(t)]
     mapping = _mapping_step(unmapped, key) if unmapped else None
-    tables = data_views.read_previews(sources)
+    tables = data_views.read_previews(sources, pseudonym_key=key)
     mapped_labels = {t.label for t in unmapped}  # their identifying columns are the mapping step's business
     identifying = sorted({c for t in tables if t.label not in mapped_labels for c in t.identifying_columns})
     columns = sorted({str(c) for t in tables for c in t.head.columns})
@@ -418,6 +444,7 @@ def _import_section(con, path: Path) -> None:
             st.dataframe(done.problems_frame(), hide_index=True)
             return
         st.session_state["data_last_action"] = done.summary_line()
+        state.log_access(person, "imported files", ", ".join(name for name, _ in sources), detail=done.summary_line())
         if warning:
             st.session_state["data_key_warning"] = warning
         state.data_changed()
@@ -500,6 +527,7 @@ def _quarantine_section(con) -> None:
         file_name="quarantine.csv",
         mime="text/csv",
         key="data_quarantine_download",
+        on_click=lambda: state.log_access(person, "downloaded quarantine", "quarantine.csv"),
     )
 
 
@@ -539,6 +567,52 @@ def _quality_section(timeline, filters) -> None:
         st.dataframe(components.cached(data_views.courses_missing_baseline_list, timeline, filters), hide_index=True)
     with st.expander("Sessions without any questionnaire (boosters included)"):
         st.dataframe(components.cached(data_views.sessions_without_score, timeline, filters), hide_index=True)
+
+
+def _access_log_section() -> None:
+    """Who looked at what: every sign-in, patient view, download, import and removal, never the data."""
+    try:
+        lines = state.access_log()
+    except store.StoreError as error:
+        st.error(f"{error} The access log is read from the store file itself.")
+        return
+    if lines.empty:
+        components.empty_state("The access log is empty: sign-ins, patient views and downloads are listed here.")
+        return
+    left, middle, right = st.columns(3)
+    with left:
+        users = st.multiselect("Who", sorted(lines["user_name"].unique()), key="data_log_users", placeholder="Everyone")
+    with middle:
+        actions = st.multiselect(
+            "Did what", sorted(lines["action"].unique()), key="data_log_actions", placeholder="All"
+        )
+    with right:
+        target = st.text_input("Patient, report or file contains", key="data_log_target")
+    first, last = lines["logged_at"].min().date(), lines["logged_at"].max().date()
+    days = st.date_input("Between", value=(first, last), key="data_log_days")
+    start, end = (list(days) + [None, None])[:2] if isinstance(days, (tuple, list)) else (days, days)
+    shown = access_log_views.filter_log(lines, tuple(users), tuple(actions), start, end, target)
+    st.caption(f"{len(shown):,} of {len(lines):,} lines, newest first. Lines are only ever added, never changed.")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={
+            "logged_at": st.column_config.DatetimeColumn("When", format="DD MMM YYYY HH:mm:ss"),
+            "user_name": "Who",
+            "role": "Role",
+            "action": "Did what",
+            "target": "Patient, report or files",
+            "detail": "Detail",
+        },
+    )
+    st.download_button(
+        "Download these lines (CSV)",
+        access_log_views.as_safe_csv_bytes(shown),
+        file_name="access_log.csv",
+        mime="text/csv",
+        key="data_log_download",
+        on_click=lambda: state.log_access(person, "downloaded access log", "access_log.csv"),
+    )
 
 
 def _templates_section() -> None:
@@ -606,14 +680,18 @@ if not state.has_data():
         "examples** tab, or try a filled-in example.",
         icon=":material/upload_file:",
     )
-if state.is_demo():
+if state.is_demo() and person.may("remove_demo"):
     _remove_demo_section(path)
 
-import_tab, history_tab, quarantine_tab, quality_tab, templates_tab = st.tabs(
-    ["Import files", "Import history", "Quarantine", "Data quality", "Templates and examples"]
-)
+tab_names = ["Import files", "Import history", "Quarantine", "Data quality", "Templates and examples"]
+if person.may("read_access_log"):
+    tab_names.append("Access log")
+import_tab, history_tab, quarantine_tab, quality_tab, templates_tab, *log_tab = st.tabs(tab_names)
 with import_tab:
-    _import_section(con, path)
+    if person.may("import"):
+        _import_section(con, path)
+    else:
+        st.info(READ_ONLY, icon=":material/visibility:")
 with history_tab:
     _history_section(con)
 with quarantine_tab:
@@ -622,5 +700,8 @@ with quality_tab:
     _quality_section(timeline, state.filters())
 with templates_tab:
     _templates_section()
+if log_tab:
+    with log_tab[0]:
+        _access_log_section()
 
 components.definitions_expander(["courses", "induction", "timepoints"])

@@ -9,9 +9,10 @@ from analysis.reporting.report import instrument_summary, trajectory
 from analysis.views import common as common_views
 from analysis.views import induction as induction_views
 from analysis.views import overview as overview_views
-from ui import components, state
+from ui import components, guard, state
 
 state.run_inside_frame()
+person = guard.page("induction")  # role check: a typed URL opens nothing the role does not
 
 SPLIT_CHOICES = [None, *common_views.SPLITS]
 

@@ -6,9 +6,10 @@ from analysis import charts
 from analysis.engine import long_term as long_term_measures
 from analysis.reporting.report import instrument_summary
 from analysis.views import overview as overview_views
-from ui import components, state
+from ui import components, guard, state
 
 state.run_inside_frame()
+person = guard.page("overview")  # role check: a typed URL opens nothing the role does not
 
 st.title("Overview")
 timeline = state.timeline()

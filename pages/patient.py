@@ -2,12 +2,14 @@
 
 import streamlit as st
 
+from analysis import access
 from analysis.charts import patient as patient_charts
 from analysis.views import caseload as caseload_views
 from analysis.views import patient as patient_views
-from ui import components, state
+from ui import components, guard, state
 
 state.run_inside_frame()
+person = guard.page("patient")  # role check: a typed URL opens nothing the role does not
 
 BADGE_COLOURS = {"good": "green", "bad": "red", "warning": "orange", "neutral": "gray"}
 NO_DATA = (
@@ -21,7 +23,7 @@ NO_MATCH = (
 
 
 def _store_key() -> tuple:
-    return state.version()[0]
+    return (*state.version()[0], state.scope_key(state.timeline()))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -51,6 +53,41 @@ def _open_selected_row() -> None:
     rows = st.session_state["patient_caseload"].selection.rows
     if rows:
         st.session_state["patient_id"] = st.session_state["patient_caseload_ids"][rows[0]]
+
+
+NOT_YOURS = "{patient_id} is not one of your patients here; pick a patient from the list."
+NO_LOG = "This patient cannot be shown because the access log could not be written (the store is busy); try again."
+
+
+def _may_view(patient_id: str) -> bool:
+    """The role's scope decides, checked on the store's sessions, whatever put the pseudonym in the picker.
+
+    The view is logged once per patient opened; a view that cannot be logged is not shown.
+    """
+    if not access.may_see_patient(timeline, person.scope, patient_id):
+        state.log_access(person, "refused patient (outside scope)", patient_id)
+        return False
+    if st.session_state.get("patient_logged") != patient_id:
+        if not state.log_access(person, "viewed patient", patient_id):
+            st.warning(NO_LOG, icon=":material/lock:")
+            return False
+        st.session_state["patient_logged"] = patient_id
+    return True
+
+
+def _open_from_link(ids: list[str]) -> None:
+    """?patient=P in the URL opens P, if P is this person's and in the cohort; otherwise says so."""
+    linked = st.query_params.get("patient")
+    if not linked or st.session_state.get("patient_linked") == linked:
+        return
+    st.session_state["patient_linked"] = linked  # once per link, so the picker stays the user's after
+    if not access.may_see_patient(timeline, person.scope, linked):
+        state.log_access(person, "refused patient (outside scope)", linked, detail="from a link")
+        st.warning(NOT_YOURS.format(patient_id=linked), icon=":material/lock:")
+    elif linked in ids:
+        st.session_state["patient_id"] = linked
+    else:
+        st.info(f"{linked} is not in the cohort the sidebar filters select; clear a filter to open them.")
 
 
 def _patient_section(record, instruments: tuple[str, ...]) -> None:
@@ -243,6 +280,7 @@ else:
         components.empty_state(NO_MATCH)
     else:
         ids = table["patient_id"].tolist()
+        _open_from_link(ids)
         if st.session_state.get("patient_id") not in ids:
             st.session_state["patient_id"] = None
         labels = dict(zip(table["patient_id"], table["flags"]))
@@ -260,7 +298,9 @@ else:
                 f"Searching {len(ids)} of {len(ids) + hidden} patients: {hidden} are hidden by the sidebar filters "
                 f"({filters.describe()}). A patient you cannot find may be one of them; clear a filter to search all."
             )
-        if patient_id:
+        if patient_id and not _may_view(patient_id):
+            components.empty_state(NOT_YOURS.format(patient_id=patient_id))
+        elif patient_id:
             record = _record(_store_key(), patient_id, con, timeline)
             if record is None:
                 components.empty_state(f"{patient_id} is not in the store any more; pick another patient.")

@@ -8,9 +8,10 @@ from analysis.reporting import export as report_export
 from analysis.reporting import report
 from analysis.reporting.summary import written_summary
 from analysis.views import quarterly as quarterly_views
-from ui import components, state
+from ui import components, guard, state
 
 state.run_inside_frame()
+person = guard.page("quarterly")  # role check: a typed URL opens nothing the role does not
 
 NO_DATA = (
     "No courses yet, so there is no quarterly report. Import your clinic's exports on the **Data** page "
@@ -99,6 +100,13 @@ else:
                 file_name=quarterly_views.download_name(quarter, suppress, fmt),
                 mime=mime,
                 key=f"quarterly_download_{fmt}",
+                on_click=state.log_access,
+                args=(
+                    person,
+                    "downloaded report",
+                    quarterly_views.download_name(quarter, suppress, fmt),
+                    "with suppression" if suppress else "without suppression (internal use)",
+                ),
                 icon=":material/download:",
                 help="The same numbers as `python -m analysis report` for this quarter, cohort and "
                 "suppression setting.",

@@ -15,8 +15,7 @@ def test_every_pointer_to_the_definitions_goes_to_docs_definitions():
     shipped = [
         REPO / name
         for name in listed.split()
-        # analysis/instruments/ is being rewritten by issue 7; its docstrings are pointed there.
-        if not name.startswith(("tests/", "analysis/instruments/")) and name.endswith((".py", ".md", ".toml", ".txt"))
+        if not name.startswith("tests/") and name.endswith((".py", ".md", ".toml", ".txt"))
     ]
     pointing_outside = [str(p.relative_to(REPO)) for p in shipped if p.exists() and "OUTCOMES.md" in p.read_text()]
     assert pointing_outside == []

@@ -307,7 +307,7 @@ def cached(function: Callable, timeline: Timeline, *args, **kwargs) -> Any:
     analysis function starts by narrowing the timeline to its CohortFilter, so the narrowed cohort is
     made once here and handed over with the filter set to None: same numbers, one filtering per rerun.
     """
-    key = _version(timeline)
+    key = (_version(timeline), state.scope_key(timeline))  # a clinician's results never reach anyone else
     filters = next((arg for arg in args if isinstance(arg, CohortFilter)), None)
     call_args = args
     if filters is not None and not filters.is_everyone():

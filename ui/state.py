@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import streamlit as st
 
-from analysis import store
+from analysis import access, store
+from analysis.access import Person
 from analysis.demo import build as demo_store
 from analysis.engine.cohort import CohortFilter
 from analysis.engine.timeline import Timeline, load_timeline
 from analysis.settings import Settings, load_settings
+from ui import auth
+
+log = logging.getLogger(__name__)
 
 FILTER_KEYS = {
     "sites": "filter_sites",
@@ -78,6 +87,71 @@ def ensure_store() -> bool:
         return demo_store.ensure_default_demo(path)
 
 
+@st.cache_resource(show_spinner=False)
+def _log_only_changes() -> dict[tuple, tuple]:
+    """File fingerprints after the app's own access-log lines -> the fingerprint of the data they left unchanged."""
+    return {}
+
+
+_LOG_LOCK = threading.Lock()
+
+
+def fingerprint(path: Path) -> tuple:
+    """The store file's fingerprint, seen through the app's own access-log writes.
+
+    A log line changes the file but none of the data: without this, every patient view would
+    re-copy the store and recompute every outcome for every user.
+    """
+    raw = store.fingerprint(path)
+    return _log_only_changes().get(raw, raw)
+
+
+@contextmanager
+def _store_for_the_log(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection to the store file for access-log work; the app's snapshot stays as it is."""
+    with _LOG_LOCK:
+        seen = fingerprint(path)
+        snapshot = _copy(str(path), seen)
+        shown = None
+        if snapshot is not None:
+            cursor = snapshot.cursor()  # the snapshot is shared by every session's thread
+            shown = _meta(cursor)
+            cursor.close()
+        with store.opened(path) as con:
+            # Safe to treat the file as unchanged only when it holds the data the app already shows.
+            unchanged = shown is not None and _meta(con) == shown
+            yield con
+        if unchanged:
+            _log_only_changes()[store.fingerprint(path)] = seen
+
+
+def log_access(person: Person | None, action: str, target: str | None = None, detail: str | None = None) -> bool:
+    """One line in the store's access log (the file, not the snapshot). False when it could not be written."""
+    path = db_path()
+    if person is None or not path.exists():
+        return False
+    try:
+        with _store_for_the_log(path) as con:
+            store.append_access(con, person.email, person.role, action, target, detail)
+    except store.StoreError as error:
+        log.warning("access log not written (%s %s): %s", action, target, error)
+        return False
+    return True
+
+
+def access_log() -> pd.DataFrame:
+    """Every line of the access log, newest first, read from the store file (StoreError when it is busy)."""
+    path = db_path()
+    if not path.exists():
+        return pd.DataFrame(columns=list(store.ACCESS_LOG_COLUMNS))
+    with _store_for_the_log(path) as con:
+        return store.access_log(con)
+
+
+def _meta(con: duckdb.DuckDBPyConnection) -> list:
+    return con.execute("SELECT key, value FROM meta ORDER BY key").fetchall()
+
+
 def _this_run() -> object | None:
     """An object that lives exactly as long as this rerun (None outside a Streamlit run).
 
@@ -104,7 +178,7 @@ def version() -> tuple[tuple, Settings]:
         return memo[1], memo[2]
     path = db_path()
     current = settings()
-    key = (str(path), store.fingerprint(path), hash(current))
+    key = (str(path), fingerprint(path), hash(current))  # seen through the app's own log lines
     st.session_state["_version"] = (run, key, current)
     return key, current
 
@@ -135,13 +209,30 @@ def _timeline(path_key: str, fingerprint: tuple, settings_key: int, _settings: S
     return dataclasses.replace(loaded, version=(path_key, fingerprint, settings_key))
 
 
-def timeline() -> Timeline | None:
-    """Every course and outcome of the store, computed once per store version and settings.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _scoped(path_key: str, fingerprint: tuple, settings_key: int, scope: access.Scope, _timeline: Timeline) -> Timeline:
+    scoped = access.restrict(_timeline, scope)
+    scoped.extras["scope"] = scope.key  # a fresh subset: carries its scope into every cache key made from it
+    return scoped
 
-    It carries its version (timeline.version): cache what is computed from it under that key.
+
+def timeline() -> Timeline | None:
+    """Every course and outcome this session's person may see, computed once per store version, settings and scope.
+
+    A clinician's timeline holds only their own patients' courses, cut before any page computes from it.
+    It carries its version (timeline.version) and scope: cache what is computed from it under both.
     """
     key, current = version()
-    return _timeline(*key, current)
+    full = _timeline(*key, current)
+    scope = auth.scope()
+    if full is None or scope.everyone:
+        return full
+    return _scoped(*key, scope, full)
+
+
+def scope_key(timeline: Timeline | None) -> str:
+    """The scope a timeline was cut to ('everyone' for the full one), for cache keys."""
+    return "none" if timeline is None else timeline.extras.get("scope", "everyone")
 
 
 def is_demo() -> bool:
@@ -178,6 +269,8 @@ def data_changed() -> None:
     """Call after the app itself wrote to the store: drop this session's cursor on the old copy."""
     st.session_state.pop("_cursor_key", None)
     st.session_state.pop("_cursor", None)
+    with _LOG_LOCK:  # an import that raced a log line must not hide behind that line's alias
+        _log_only_changes().clear()
     st.session_state.pop("_version", None)
 
 

@@ -1,4 +1,4 @@
-"""Long-term outcomes (OUTCOMES.md §5b): CMS159-style remission at 6 and 12 months and response at 12 months."""
+"""Long-term outcomes (docs/DEFINITIONS.md §5b): CMS159-style remission at 6 and 12 months and response at 12 months."""
 
 from __future__ import annotations
 

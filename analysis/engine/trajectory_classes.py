@@ -1,4 +1,4 @@
-"""Trajectory classes among completers (OUTCOMES.md §5a): how responses unfold over the induction series."""
+"""Trajectory classes among completers (docs/DEFINITIONS.md §5a): how responses unfold over the induction series."""
 
 from __future__ import annotations
 

@@ -35,8 +35,8 @@ from analysis.ingest.problems import (
     problems_from,
 )
 from analysis.ingest.pseudonyms import ClinicKey
-from analysis.ingest.readers import RawTable, ReadError, read_table_bytes
 from analysis.ingest.rows import validate_table
+from analysis.ingest.sources import name_resources, read_sources
 from analysis.ingest.staging import Batch
 from analysis.ingest.writer import _current_user, write_batch
 from analysis.settings import SettingsError, load_settings
@@ -45,18 +45,6 @@ from analysis.settings import SettingsError, load_settings
 # The import
 
 log = logging.getLogger(__name__)
-
-
-def _read_sources(
-    sources: Iterable[tuple[str, bytes]],
-) -> tuple[list[tuple[str, bytes, list[RawTable]]], list[Problem]]:
-    read, problems = [], []
-    for name, data in sources:
-        try:
-            read.append((name, data, read_table_bytes(name, data)))
-        except ReadError as error:
-            problems.append(Problem(name, None, None, None, str(error)))
-    return read, problems
 
 
 def _distinct_names(sources: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
@@ -115,6 +103,9 @@ def import_bytes(
     mapping: Mapping | None = None,
 ) -> ImportResult:
     """Check every row of every source, then load them in one transaction, or change nothing.
+
+    FHIR and Synthea sources (told by content) need `pseudonym_key`: their patient ids are always
+    replaced by pseudonyms (docs/FHIR.md).
 
     date_order ("month" or "day" first) reads MM/DD vs DD/MM dates a column cannot tell by itself
     (default: the clinic's setting). A mapping renames the columns of the exports it fits first
@@ -176,7 +167,7 @@ def _import(
     drop = {normalise_header(c) for c in drop_columns} | {c.strip() for c in drop_columns}
 
     report(0.05, "Reading files")
-    read, problems = _read_sources(sources)
+    read, problems = read_sources(sources, pseudonym_key)
     if problems:
         return ImportResult(refused=True, problems=problems)
 
@@ -187,16 +178,29 @@ def _import(
     seen_columns: set[str] = set()
     headers_of: dict[str, dict[str, str]] = {}  # per table label: canonical column -> header as the file has it
     kind_of: dict[str, str] = {}  # per table label: the kind of table
-    for index, (name, data, tables) in enumerate(read):
-        summary = FileSummary(name=name, kinds=[], size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    resources: dict[str, dict[int, str]] = {}  # FHIR rows: table label -> row -> the resource they came from
+    for index, source in enumerate(read):
+        name = source.name
+        summary = FileSummary(
+            name=name,
+            kinds=[],
+            size=len(source.data),
+            sha256=hashlib.sha256(source.data).hexdigest(),
+            skipped=dict(source.skipped),
+        )
         summaries[name] = summary
-        for table in tables:
+        resources |= source.resources
+        seen_columns |= {normalise_header(c) for c in source.columns} | source.columns
+        # FHIR and Synthea tables arrive canonical and already pseudonymised: no mapping, no second hash.
+        table_mapping = None if source.pseudonymised else mapping
+        pseudonymize = pseudonym_key is not None and not source.pseudonymised
+        for table in source.tables:
             labels_of[table.label] = name
             seen_columns |= {normalise_header(c) for c in table.frame.columns} | set(table.frame.columns)
             report(0.1 + 0.5 * index / max(len(read), 1), f"Checking {table.label}")
             try:
                 # A mapping may read one export as several tables (a REDCap project's forms).
-                mapped = apply_mapping(mapping, table, pseudonymize=pseudonym_key is not None) if mapping else []
+                mapped = apply_mapping(table_mapping, table, pseudonymize=pseudonymize) if table_mapping else []
             except Refusal as refusal:
                 file_problems.extend(refusal.problems)
                 continue
@@ -204,11 +208,11 @@ def _import(
                 entry = unit.mapping
                 try:
                     kind, frame = prepare_table(
-                        unit.table, drop, pseudonymize=pseudonym_key is not None, kind=entry.kind if entry else None
+                        unit.table, drop, pseudonymize=pseudonymize, kind=entry.kind if entry else None
                     )
                     headers_of.setdefault(table.label, {}).update(frame.attrs.get("headers", {}))
                     kind_of[table.label] = kind
-                    if pseudonym_key is not None:
+                    if pseudonymize:
                         frame = pseudonymized(frame, pseudonym_key)
                     summary.kinds.append(KIND_NAMES[kind])
                     summary.rows_read += len(frame)
@@ -222,7 +226,7 @@ def _import(
                     )
                 except Refusal as refusal:
                     file_problems.extend(refusal.problems)
-                    if mapping is not None and entry is None:
+                    if table_mapping is not None and entry is None:
                         file_problems.append(_no_table_fits(mapping, table.label))
                     continue
                 summary.notes.extend(unit.notes)
@@ -247,6 +251,7 @@ def _import(
     row_problems = _as_written(
         pd.concat([p for p in parts["problems"] if len(p)] or [empty_problems()], ignore_index=True), headers_of
     )
+    row_problems = name_resources(row_problems, resources)
     if file_problems:
         # Whole tables that cannot be read; list the row problems found in the others too.
         listed = file_problems + problems_from(row_problems.sort_values(["file", "row"], kind="stable"))
@@ -286,7 +291,7 @@ def _import(
     patients, patient_conflicts = conflicting_patients(_without(patients, bad_rows))
     store_conflicts = conflicts_with_store(con, Batch(patients=patients, sessions=sessions, assessments=assessments))
     conflicts = [
-        _as_written(f, headers_of)
+        name_resources(_as_written(f, headers_of), resources)
         for f in (session_conflicts, assessment_conflicts, patient_conflicts, store_conflicts)
         if len(f)
     ]

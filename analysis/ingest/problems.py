@@ -47,6 +47,8 @@ class FileSummary:
     rows_merged: int = 0
     rows_rejected: int = 0
     notes: list[str] = field(default_factory=list)  # how cells were read (date order, rows left out)
+    # What a FHIR or Synthea source held that is not outcome data (PHQ-2, other resources): what -> count.
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,7 +87,18 @@ class ImportResult:
             f"{self.added} added, {self.merged} already in the store (merged), {self.rejected} rejected"
             + (" and kept in quarantine." if self.rejected else ".")
             + "".join(f" {note}" for note in notes)
+            + self.skipped_line()
         )
+
+    def skipped_line(self) -> str:
+        """' Skipped, not outcome data: 4 PHQ-2 (Observation), …' or '' when nothing was skipped."""
+        skipped: dict[str, int] = {}
+        for summary in self.files:
+            for what, count in summary.skipped.items():
+                skipped[what] = skipped.get(what, 0) + count
+        if not skipped:
+            return ""
+        return " Skipped, not outcome data: " + "; ".join(f"{count} {what}" for what, count in skipped.items()) + "."
 
     def problems_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(

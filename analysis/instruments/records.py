@@ -2,7 +2,7 @@
 
 Adding an instrument is adding a record to CATALOG (and its tests): the importer, the settings,
 the outcome engine, the report, the pages' pickers, the patient charts and the exports all read
-these records and nothing else. Definitions: OUTCOMES.md §1 and §4.
+these records and nothing else. Definitions: docs/DEFINITIONS.md §1 and §4.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Band:
 
 @dataclass(frozen=True)
 class OutcomeRules:
-    """The per-instrument outcome rules (OUTCOMES.md §4-§5); each value is a clinic setting."""
+    """The per-instrument outcome rules (docs/DEFINITIONS.md §4-§5); each value is a clinic setting."""
 
     eligibility_min: int  # baseline at or above this: eligible for response and remission
     response_kind: ResponseKind
@@ -51,7 +51,7 @@ class OutcomeRules:
         return met if met.ndim else bool(met)
 
     def lost_response(self, baseline, score):
-        """Loss of response (OUTCOMES.md §5): at or above eligibility and no longer meeting the response rule."""
+        """Loss of response (docs/DEFINITIONS.md §5): at or above eligibility and no longer meeting the response rule."""
         baseline = np.asarray(baseline, dtype=float)
         score = np.asarray(score, dtype=float)
         if self.response_kind == "fraction":
@@ -223,7 +223,7 @@ PCL5 = Instrument(
     n_items=20,
     item_min=0,
     item_max=4,
-    max_missing_for_prorating=4,  # 80% answered (OUTCOMES.md §1)
+    max_missing_for_prorating=4,  # 80% answered (docs/DEFINITIONS.md §1)
     # No empirical severity bands exist: the probable-PTSD cut-off is the one line drawn.
     bands=(
         Band(0, 32, "below the probable-PTSD cut-off"),

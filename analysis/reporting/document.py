@@ -348,8 +348,8 @@ def settings_rows(settings: dict) -> list[tuple[str, str]]:
     rows.append(
         (
             "Settings from",
-            "the OUTCOMES.md defaults"
-            if not source or source == "OUTCOMES.md defaults"
+            "the docs/DEFINITIONS.md defaults"
+            if not source or source == "docs/DEFINITIONS.md defaults"
             else f"the clinic's settings file ({source.replace(chr(92), '/').rsplit('/', 1)[-1]})",
         )
     )

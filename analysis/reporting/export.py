@@ -233,7 +233,13 @@ def _document_parts(report: dict, history: list[dict], durability: dict | None) 
         "figures": figures,
         "settings_rows": settings_rows(report["settings"]),
         "clinic_name": report["settings"].get("clinic_name", ""),
-        "notes": _notes(report),
+        # After the three fixed notes: why so few completers, where the completers' n is shown (issue 12).
+        "notes": _notes(report)
+        + [
+            completers_note(summary, code, report["settings"]["end_of_induction_window_days"])
+            for code, summary in report["instruments"].items()
+            if summary.get("completed_without_end_score")
+        ],
     }
 
 

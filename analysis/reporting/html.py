@@ -105,6 +105,7 @@ th, td {{ border: 1px solid #d5d9e0; padding: .3rem .5rem; text-align: left; }} 
 <h1>{name}: ketamine and esketamine outcomes, {html.escape(period_label)}</h1>
 <p>{html.escape(notes[1])} {html.escape(notes[2])} Generated {dt.date.today()}.</p>
 <p class="{banner_class}">{html.escape(notes[0])}</p>
+{"".join(f'<p class="small">{html.escape(note)}</p>' for note in notes[3:])}
 <h2>Summary</h2>
 <div class="summary">{"".join(f"<p>{html.escape(s)}</p>" for s in summary)}</div>
 <h2>Courses</h2>
@@ -116,7 +117,7 @@ th, td {{ border: 1px solid #d5d9e0; padding: .3rem .5rem; text-align: left; }} 
 {_table(published_table(report))}
 <h2>References</h2><ol class="small" style="list-style: none; padding-left: 0">{references}</ol>
 {settings}
-<p class="small">Every definition: docs/DEFINITIONS.md of the dashboard (it follows OUTCOMES.md).</p>
+<p class="small">Every definition: docs/DEFINITIONS.md of the dashboard (it follows docs/DEFINITIONS.md).</p>
 {_chart_script(drawn)}
 </body></html>
 """

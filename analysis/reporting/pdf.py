@@ -153,7 +153,7 @@ def _chart(pdf: FPDF, title: str, image: bytes | None, missing: str) -> None:
 def definitions_text(path: Path = DEFINITIONS_PATH) -> list[tuple[str, str]]:
     """docs/DEFINITIONS.md as (kind, text) lines: 'h' headings and 'p' paragraphs, markdown marks removed."""
     if not path.exists():
-        return [("p", "The definitions are in docs/DEFINITIONS.md of the dashboard (OUTCOMES.md).")]
+        return [("p", "The definitions are in docs/DEFINITIONS.md of the dashboard (docs/DEFINITIONS.md).")]
     lines: list[tuple[str, str]] = []
     paragraph: list[str] = []
 
@@ -220,6 +220,8 @@ def to_pdf(
     _paragraph(pdf, f"Courses count in the period of their first session. Cohort: {report['cohort']}.")
     _paragraph(pdf, f"{notes[2]} Generated {today:%d %B %Y}.")
     _banner(pdf, notes[0], internal=not report["suppressed"])
+    for note in notes[3:]:
+        _paragraph(pdf, note)
 
     _heading(pdf, "Summary")
     for sentence in summary:

@@ -1,10 +1,13 @@
 """The DuckDB store: schema, connections, metadata and in-memory snapshots for the app."""
 
 from analysis.store.database import (
+    ACCESS_LOG_COLUMNS,
     DATA_TABLES,
     DEFAULT_DB_PATH,
     SCHEMA_VERSION,
     StoreError,
+    access_log,
+    append_access,
     bump_data_version,
     check_schema,
     clear,
@@ -23,10 +26,13 @@ from analysis.store.database import (
 )
 
 __all__ = [
+    "ACCESS_LOG_COLUMNS",
     "DATA_TABLES",
     "DEFAULT_DB_PATH",
     "SCHEMA_VERSION",
     "StoreError",
+    "access_log",
+    "append_access",
     "bump_data_version",
     "check_schema",
     "clear",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Iterator
@@ -9,10 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from analysis.settings import REPO_ROOT
 
-SCHEMA_VERSION = 1
+# 2: the access log (who looked at what), added to older stores on their next read-write open.
+SCHEMA_VERSION = 2
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "outcomes.duckdb"
 DATA_TABLES = ("patients", "sessions", "assessments", "imports", "quarantine")
 
@@ -72,7 +75,16 @@ CREATE TABLE IF NOT EXISTS quarantine (
     value VARCHAR,
     reason VARCHAR
 );
+CREATE TABLE IF NOT EXISTS access_log (
+    logged_at TIMESTAMP NOT NULL,
+    user_name VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,   -- sign-in, viewed patient, downloaded report, imported files, ...
+    target VARCHAR,            -- a patient pseudonym, a report name, file names: never data
+    detail VARCHAR
+);
 """
+ACCESS_LOG_COLUMNS = ("logged_at", "user_name", "role", "action", "target", "detail")
 # Added after the first release; ensure_schema and snapshot add them to older stores (additive only).
 _QUARANTINE_UPGRADE = """
 ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS record_kind VARCHAR;     -- sessions | assessments | session_log | patients
@@ -165,6 +177,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT INTO meta VALUES ('schema_version', ?), ('demo', 'false'), ('data_version', '0') ON CONFLICT DO NOTHING",
         [str(SCHEMA_VERSION)],
     )
+    # An older store has just gained the tables it lacked (CREATE ... IF NOT EXISTS): say so in its meta.
+    if int(get_meta(con, "schema_version") or 0) < SCHEMA_VERSION:
+        set_meta(con, "schema_version", str(SCHEMA_VERSION))
 
 
 def check_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -206,7 +221,10 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def clear(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove every patient, session, assessment, import record and quarantined row (e.g. the demo)."""
+    """Remove every patient, session, assessment, import record and quarantined row (e.g. the demo).
+
+    The access log stays: it is the record of who removed them.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         for table in DATA_TABLES:
@@ -222,6 +240,28 @@ def clear(con: duckdb.DuckDBPyConnection) -> None:
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def append_access(
+    con: duckdb.DuckDBPyConnection,
+    user_name: str,
+    role: str,
+    action: str,
+    target: str | None = None,
+    detail: str | None = None,
+    at: dt.datetime | None = None,
+) -> None:
+    """Add one line to the access log. Lines are only ever added: nothing here updates or deletes them."""
+    con.execute(
+        "INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?)",
+        [at or dt.datetime.now().replace(microsecond=0), user_name, role, action, target, detail],
+    )
+
+
+def access_log(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every line of the access log, newest first."""
+    columns = ", ".join(ACCESS_LOG_COLUMNS)
+    return con.execute(f"SELECT {columns} FROM access_log ORDER BY logged_at DESC, rowid DESC").df()
 
 
 def fingerprint(path: str | os.PathLike) -> tuple:

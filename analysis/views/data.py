@@ -43,6 +43,7 @@ from analysis.ingest.problems import Refusal, problems_from
 from analysis.ingest.pseudonyms import ClinicKey
 from analysis.ingest.readers import RawTable, ReadError, read_table_bytes
 from analysis.ingest.rows import validate_table
+from analysis.ingest.sources import needs_pseudonyms, read_sources
 from analysis.settings import REPO_ROOT
 
 PREVIEW_ROWS = 20
@@ -80,12 +81,25 @@ class ImportPreview:
         return not self.result.refused and self.result.added > 0
 
 
-def read_previews(sources: Sequence[tuple[str, bytes]], rows: int = PREVIEW_ROWS) -> list[TablePreview]:
+def _source_tables(name: str, data: bytes, pseudonym_key: ClinicKey | None) -> list[RawTable] | None:
+    """A FHIR or Synthea upload as the canonical tables the importer reads (already pseudonymised);
+    None for any other file."""
+    if pseudonym_key is None or not needs_pseudonyms(data):
+        return None
+    read, problems = read_sources([(name, data)], pseudonym_key)
+    if problems:
+        raise ReadError(problems[0].sentence())
+    return [table for source in read for table in source.tables]
+
+
+def read_previews(
+    sources: Sequence[tuple[str, bytes]], rows: int = PREVIEW_ROWS, pseudonym_key: ClinicKey | None = None
+) -> list[TablePreview]:
     """Each table in the uploads (a CSV has one, a workbook one per sheet), as the importer will read it."""
     previews = []
     for name, data in sources:
         try:
-            tables = read_table_bytes(name, data)
+            tables = _source_tables(name, data, pseudonym_key) or read_table_bytes(name, data)
         except ReadError as error:
             previews.append(TablePreview(name, None, 0, pd.DataFrame(), error=str(error)))
             continue
@@ -115,11 +129,15 @@ def uploaded_patient_ids(
 ) -> set[str]:
     """Every value the importer would read as patient_id, in every table of the uploads (as it would store it)."""
     ids: set[str] = set()
+    pseudonyms: set[str] = set()  # FHIR and Synthea ids, already pseudonymised by their reader
     for name, data in sources:
         try:
-            tables = read_table_bytes(name, data)
+            source_tables = _source_tables(name, data, pseudonym_key)
+            tables = [] if source_tables is not None else read_table_bytes(name, data)
         except ReadError:
             continue
+        for table in source_tables or []:
+            pseudonyms |= set(table.frame["patient_id"]) if "patient_id" in table.frame else set()
         for table in tables:
             try:
                 units = [u.table for u in apply_mapping(mapping, table, pseudonymize=True)] if mapping else []
@@ -130,7 +148,8 @@ def uploaded_patient_ids(
                     if canonical_column(column) == "patient_id" or (pseudonym_key and is_record_number(column)):
                         ids |= set(unit.frame[column].astype(str).str.strip())
     ids.discard("")
-    return {pseudonym_key.pseudonym(i) for i in ids} if pseudonym_key else ids
+    pseudonyms.discard("")
+    return ({pseudonym_key.pseudonym(i) for i in ids} if pseudonym_key else ids) | pseudonyms
 
 
 def store_copy(con: duckdb.DuckDBPyConnection | None, patient_ids: set[str] | None = None) -> duckdb.DuckDBPyConnection:
@@ -172,7 +191,7 @@ def preview_import(
     pseudonym_key: ClinicKey | None = None,
 ) -> ImportPreview:
     """Run the real importer on a copy of the store: every problem, and what would be added, merged or set aside."""
-    previews = read_previews(sources)
+    previews = read_previews(sources, pseudonym_key=pseudonym_key)
     copy = store_copy(con, uploaded_patient_ids(sources, mapping, pseudonym_key))
     try:
         result = ingest.import_bytes(

@@ -222,6 +222,40 @@ def test_uploading_a_session_log_previews_then_imports_on_confirm(monkeypatch, w
         assert store.counts(con)["sessions"] == before + 3
 
 
+def test_uploading_a_fhir_bundle_pseudonymises_previews_and_imports(monkeypatch, tmp_path):
+    """An administrator uploads a FHIR Bundle: the page makes the clinic key (and says to back it up), shows
+    its fingerprint, previews the PHQ-9/GAD-7 rows, and imports them under pseudonyms on confirm."""
+    import json
+
+    monkeypatch.delenv("OUTCOMES_KEY", raising=False)
+    subject = {"reference": "Patient/MRN-4521"}
+    resources = [{"resourceType": "Patient", "id": "MRN-4521", "name": [{"family": "Doe"}]}] + [
+        {
+            "resourceType": "Observation",
+            "id": f"o{k}",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+            "subject": subject,
+            "effectiveDateTime": "2026-03-04T17:30:00-07:00",
+            "valueInteger": value,
+        }
+        for k, (code, value) in enumerate([("44261-6", 14), ("70274-6", 9), ("55758-7", 2)])
+    ]
+    bundle = json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]})
+    db = tmp_path / "clinic.duckdb"
+    app = _page(monkeypatch, db, "data")
+    app.file_uploader(key="data_upload").set_value([("export.json", bundle.encode(), "application/json")]).run()
+    assert not app.exception
+    assert any("new pseudonym key was created" in w.value for w in app.warning)
+    assert (tmp_path / "clinic.duckdb.key").exists()
+    assert any("Ready: 2 new rows" in message.value for message in app.success)
+    app.button(key="data_confirm").click().run()
+    assert not app.exception
+    with store.opened(db, read_only=True) as con:
+        stored = con.execute("SELECT DISTINCT patient_id FROM assessments").fetchall()
+        assert len(stored) == 1 and stored[0][0].startswith("P-") and "4521" not in stored[0][0]
+
+
 def test_a_conflict_with_the_store_is_shown_before_anything_is_written(monkeypatch, writable_demo, demo_timeline):
     """A row that contradicts a session already in the store is listed with its row, and confirm stays off."""
     first = demo_timeline.sessions.iloc[0]

@@ -115,18 +115,17 @@ def test_each_kind_of_bad_file_exits_2_and_changes_nothing(capsys, tmp_path):
 EXTERNAL_FILES = [
     ("synthea", "jijones12-synthea", "patients.csv"),
     ("synthea", "ohdsi-dbt-synthea", "patients.csv"),
-    ("synthea", "jijones12-synthea", "observations.csv"),
     ("synthea", "jijones12-synthea", "run_metadata.json"),
     ("nhanes", "DPQ_J.csv"),
     ("redcap", "redcapr-test-data", "repeating-instruments", "data.csv"),
     ("redcap", "redcapr-test-data", "longitudinal", "event.csv"),
-    ("fhir", "us-core", "Observation-PHQ9-item-example-44261-6.json"),
-    ("fhir", "smart-on-fhir-ahrq-depression", "ahrq-depression-patient-phq9.stu3.json"),
+    ("fhir", "us-core", "Questionnaire-phq-9-example.json"),  # a form, no answers
 ]
 
 
 def test_real_external_files_exit_2_with_one_sentence_each(capsys, tmp_path):
-    """Synthea, NHANES, REDCap and FHIR files as downloaded: each refused on its own, in one sentence."""
+    """Synthea patients, NHANES, REDCap and a FHIR Questionnaire as downloaded: each refused on its own, in one
+    sentence. (The FHIR and Synthea files holding scores load: tests/ingest/test_sources_*.py.)"""
     present = [EXTERNAL.joinpath(*parts) for parts in EXTERNAL_FILES if EXTERNAL.joinpath(*parts).exists()]
     if not present:
         pytest.skip(f"{EXTERNAL} is not here (CI keeps shared/ beside the repo)")
@@ -138,16 +137,18 @@ def test_real_external_files_exit_2_with_one_sentence_each(capsys, tmp_path):
         assert "Traceback" not in err
 
 
-def test_a_fhir_bundle_is_named_for_what_it_is(capsys, tmp_path):
+def test_a_fhir_bundle_loads_and_says_what_it_skipped(capsys, tmp_path, monkeypatch):
+    """A new user imports a Synthea FHIR Bundle: its PHQ-9 and GAD-7 load, its PHQ-2 is counted as skipped,
+    and the pseudonym key made for it is announced with a reminder to back it up."""
+    monkeypatch.delenv("OUTCOMES_KEY", raising=False)
     path = EXTERNAL / "fhir" / "synthea-r4" / "Barney639_Cormier289_9808a1c3-5354-de5f-bfe5-7fdbd39bb426.json"
     if not path.exists():
         (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{path} is not here (CI keeps shared/ beside the repo)")
-    code, _, err = run_main(capsys, "--db", tmp_path / "f.duckdb", path)
-    assert code == 2
-    assert (
-        f"  {path.name} is a JSON file (for example a FHIR resource), not a CSV or .xlsx table; "
-        "export the data as a layout A or B table (see data/templates)." in err.splitlines()
-    )
+    code, out, err = run_main(capsys, "--db", tmp_path / "f.duckdb", path)
+    assert code == 0, err
+    assert "Imported 4 rows: 4 added" in out and "4 PHQ-2 (Observation)" in out
+    assert f"A new pseudonym key was created at {tmp_path / 'f.duckdb.key'}" in err
+    assert run_main(capsys, "--db", tmp_path / "f.duckdb", path)[1].startswith("Imported 4 rows: 0 added, 4 already")
 
 
 def test_skip_invalid_exits_0_and_keeps_the_bad_row_in_quarantine(capsys, tmp_path):
@@ -201,6 +202,31 @@ def test_a_store_that_is_not_a_store_exits_2(capsys, tmp_path, clinic_files):
     not_a_store.write_text("these are my notes")
     code, _, err = run_main(capsys, "--db", not_a_store, *clinic_files)
     assert code == 2 and "Traceback" not in err and "Error:" in err
+
+
+def test_every_external_file_as_a_new_user_exits_0_or_2_in_sentences(capsys, tmp_path, monkeypatch):
+    """Each file of ../shared/external on its own into a fresh store, as a new user would try it: it loads
+    (exit 0) or is refused (exit 2) in sentences; never a traceback, and a refusal leaves no data."""
+    monkeypatch.delenv("OUTCOMES_KEY", raising=False)
+    files = sorted(p for p in EXTERNAL.rglob("*") if p.is_file() and p.name not in ("LICENSE", "LICENSE.md"))
+    if not files:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            f"{EXTERNAL} is not here (CI keeps shared/ beside the repo)"
+        )
+    loaded = set()
+    for number, path in enumerate(files):
+        db = tmp_path / f"s{number}.duckdb"
+        code, out, err = run_main(capsys, "--db", db, path)
+        assert code in (0, 2), (path, err)
+        assert "Traceback" not in out + err and "Error:" not in err, (path, err)
+        problems = [line.strip() for line in err.splitlines() if line.startswith("  ")]
+        if code == 2:
+            assert problems and all(line.endswith((".", ")")) for line in problems), (path, err)
+            assert not db.exists() or store_dump(db)["assessments"] == []
+        else:
+            loaded.add(path.relative_to(EXTERNAL).parts[0])
+            assert "Imported" in out
+    assert loaded >= {"fhir", "synthea"}
 
 
 def test_the_issue_8_file_exits_2_naming_row_column_and_sum(capsys, tmp_path):

@@ -67,7 +67,9 @@ stored = con.execute("SELECT patient_id, total, total_method FROM assessments OR
 con.close()
 
 from streamlit.testing.v1 import AppTest
+from streamlit import config
 import os
+config.set_option("server.address", "127.0.0.1")  # served on this computer: sign-in off, the user is admin
 os.environ["OUTCOMES_DB"] = str(store_path)
 app = AppTest.from_file(str(repo / "dashboard.py"), default_timeout=120).run()
 app.switch_page("pages/induction.py").run()

@@ -1,0 +1,80 @@
+"""The codes FHIR and Synthea sources are read by: LOINC per instrument, answer scores, products, routes.
+
+Every code here is listed with its source in docs/FHIR.md. The LOINC codes sit here, keyed by
+instrument code, until the Instrument record carries them (issue 7); only instruments present in
+analysis.instruments.INSTRUMENTS are ever read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LOINC = "http://loinc.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
+
+
+@dataclass(frozen=True)
+class InstrumentCodes:
+    """How a questionnaire is named in LOINC and in questionnaire URLs."""
+
+    panel: tuple[str, ...]
+    total: tuple[str, ...]
+    items: tuple[str, ...]  # in item order: items[0] is item_1
+    words: tuple[str, ...]  # normalised words naming it in a questionnaire URL, title or code text
+
+
+INSTRUMENT_CODES: dict[str, InstrumentCodes] = {
+    "PHQ-9": InstrumentCodes(
+        panel=("44249-1",),
+        total=("44261-6",),
+        items=("44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8"),
+        words=("phq9", "phq_9"),
+    ),
+    "GAD-7": InstrumentCodes(
+        panel=("69737-5",),
+        total=("70274-6",),
+        items=("69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7"),
+        words=("gad7", "gad_7"),
+    ),
+    # No PCL-5 LOINC code could be verified from a primary source here: PCL-5 is read by its name.
+    "PCL-5": InstrumentCodes(panel=(), total=(), items=(), words=("pcl5", "pcl_5")),
+}
+
+# Other questionnaires met in real exports: skipped and counted, never an error.
+OTHER_INSTRUMENT_CODES: dict[str, str] = {
+    "55757-9": "PHQ-2",
+    "55758-7": "PHQ-2",
+    "89206-7": "PHQ-9 modified for teens",
+    "89204-2": "PHQ-9 modified for teens",
+    "69722-7": "PHQ-9 difficulty question",
+}
+OTHER_INSTRUMENT_WORDS: dict[str, str] = {"phq2": "PHQ-2", "phq_2": "PHQ-2", "phq_a": "PHQ-9 modified for teens"}
+
+# LOINC answer list LL358-3 (PHQ-9 and GAD-7 items): answer code -> item score.
+ANSWER_SCORES: dict[str, int] = {"LA6568-5": 0, "LA6569-3": 1, "LA6570-1": 2, "LA6571-9": 3}
+
+# Extensions that carry an answer's score on a Coding or an answerOption.
+SCORE_EXTENSIONS = (
+    "http://hl7.org/fhir/StructureDefinition/ordinalValue",
+    "http://hl7.org/fhir/StructureDefinition/itemWeight",
+    "http://hl7.org/fhir/StructureDefinition/iso21090-CO-value",
+)
+
+# Products: RxNorm / SNOMED codes that name racemic ketamine. Esketamine is told by name
+# ("esketamine", "Spravato"): no esketamine RxNorm code could be verified from a primary source here.
+KETAMINE_CODES: dict[tuple[str, str], str] = {
+    (RXNORM, "6130"): "ketamine",
+    (SNOMED, "373464007"): "ketamine",
+}
+PRODUCT_WORDS: dict[str, str] = {"esketamine": "esketamine", "spravato": "esketamine", "ketamine": "ketamine"}
+
+# SNOMED CT route of administration (FHIR's route-codes value set) -> the word the modality rule reads.
+ROUTE_WORDS: dict[str, str] = {
+    "47625008": "intravenous",
+    "78421000": "intramuscular",
+    "26643006": "oral",
+    "37839007": "sublingual",
+    "54471007": "oral",  # buccal troches are the oral (ketamine_oral) modality
+    "46713006": "nasal",
+}

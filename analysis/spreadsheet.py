@@ -22,7 +22,8 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for column in safe.columns:
         if not (pd.api.types.is_object_dtype(safe[column]) or pd.api.types.is_string_dtype(safe[column])):
             continue
-        safe[column] = safe[column].map(neutralised, na_action="ignore")
+        # Cell by cell, as objects: Series.map would turn a column of counts and blanks into 40.0.
+        safe[column] = pd.Series([neutralised(v) for v in safe[column]], index=safe.index, dtype=safe[column].dtype)
     safe.columns = [neutralised(str(c)) for c in safe.columns]
     return safe
 

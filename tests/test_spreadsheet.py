@@ -132,3 +132,9 @@ def test_the_report_xlsx_writes_text_not_formulas(report):
                 assert not _dangerous([cell.value]), (sheet.title, cell.coordinate, cell.value)
                 values.append(cell.value)
     assert "'" + ATTACK in values
+
+
+def test_counts_beside_blanks_stay_whole_numbers_in_a_csv():
+    """A report's value column holds counts, blanks and '<11' as objects: written 40, never 40.0."""
+    frame = pd.DataFrame({"n": [1, 2, 3, 4], "value": pd.Series([40, None, "<11", "-1"], dtype=object)})
+    assert spreadsheet.csv_text(frame).splitlines() == ["n,value", "1,40", "2,", "3,<11", "4,'-1"]

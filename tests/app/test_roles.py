@@ -50,6 +50,8 @@ def clinic(demo_path, tmp_path) -> dict:
     """A copy of the demo clinic (the access log writes to it) and a roles file."""
     db = tmp_path / "clinic.duckdb"
     shutil.copy(demo_path, db)
+    with store.opened(db) as con:  # the shared demo store carries earlier page tests' log lines: start empty
+        con.execute("DELETE FROM access_log")
     roles = tmp_path / "roles.toml"
     roles.write_text(ROLES, encoding="utf-8")
     with store.opened(db, read_only=True) as con:

@@ -57,6 +57,8 @@ def test_a_log_line_does_not_make_the_app_copy_the_store_again(monkeypatch, tmp_
     """Writing the access log changes the file but not the data: the app keeps its snapshot; a real change does not."""
     copy = tmp_path / "clinic.duckdb"
     shutil.copy(demo_path, copy)
+    with store.opened(copy) as con:  # the shared demo store carries earlier page tests' log lines: start empty
+        con.execute("DELETE FROM access_log")
     monkeypatch.setenv("OUTCOMES_DB", str(copy))
     admin = Person("ops@clinic.example", "", "admin")
     seen = state.fingerprint(copy)

@@ -149,7 +149,7 @@ def response_by_session(
 ) -> go.Figure:
     """% of eligible courses responding and remitting after each session (95% CI), n under each session.
 
-    settings: the clinic's (the legend and subtitle state its rules); OUTCOMES.md defaults when None.
+    settings: the clinic's (the legend and subtitle state its rules); docs/DEFINITIONS.md defaults when None.
     """
     rules = (settings or Settings()).rules_for(instrument)
     measured = frame.loc[frame["n"] > 0].sort_values("t")

@@ -22,7 +22,7 @@ filters = state.filters()
 st.caption(f"Cohort: {filters.describe()}")
 
 if components.require_courses(timeline, filters):
-    left, right = st.columns([1, 2])
+    left, right = st.columns([3, 4])  # room for every questionnaire the clinic records
     with left:
         instrument = components.instrument_picker(timeline.instruments, key="induction_instrument")
     with right:

@@ -208,6 +208,13 @@ def _caseload_section(everyone, as_of) -> None:
         )
         return
     st.session_state["patient_caseload_ids"] = table["patient_id"].tolist()
+    extra = st.multiselect(
+        "More columns",
+        list(caseload_views.GRID_EXTRA_COLUMNS),
+        format_func=caseload_views.GRID_EXTRA_COLUMNS.get,
+        key="patient_caseload_extra",
+        placeholder="Add modality, sessions, clinician or site",
+    )
     st.dataframe(
         table,
         key="patient_caseload",
@@ -216,54 +223,52 @@ def _caseload_section(everyone, as_of) -> None:
         hide_index=True,
         # As tall as its rows (a header and ~35 px a row), up to 420 px: two patients draw no empty grid.
         height=min(420, 38 + 35 * len(table)),
-        column_order=[
-            "patient_id",
-            "flags",
-            "status",
-            "phq9_outcome",
-            "last_phq9",
-            "last_gad7",
-            "item9_last",
-            "days_since_session",
-            "days_since_assessment",
-            "clinician_id",
-            # Site is left out of the grid (the sidebar filters by it): with it the last columns ran off the screen.
-            "modality",
-            "sessions_in_course",
-        ],
-        # Widths chosen so that all thirteen columns fit a laptop screen: the last one was cut off.
+        column_order=caseload_views.grid_columns(extra),
+        # Pixel widths: the default columns fit the page at 1400 px beside the sidebar (they scrolled sideways
+        # with thirteen columns); with extra columns the grid scrolls and the patient stays pinned on the left.
         column_config={
-            "patient_id": st.column_config.TextColumn("Patient", width="small"),
-            "flags": "Flags",
-            "status": "Latest course",
-            "phq9_outcome": "PHQ-9 outcome",
-            "last_phq9": st.column_config.NumberColumn("PHQ-9", help="Latest scored PHQ-9 total (0–27)", width="small"),
-            "last_gad7": st.column_config.NumberColumn("GAD-7", help="Latest scored GAD-7 total (0–21)", width="small"),
-            "item9_last": st.column_config.TextColumn("Item 9", help="Item 9 at the last PHQ-9"),
+            "patient_id": st.column_config.TextColumn("Patient", width=76, pinned=True),
+            "alerts": st.column_config.TextColumn(
+                "Alerts",
+                width=150,
+                help="⚑ item 9: the last PHQ-9 had item 9 at 1 or more. Booster due: see the note below the grid.",
+            ),
+            "course": st.column_config.TextColumn(
+                "Latest course",
+                width=116,
+                help=f"In induction, induction done, on boosters, stopped before the induction's last session, "
+                f"or inactive (no session for over {gap} days: a next session starts a new course)",
+            ),
+            "phq9_outcome": st.column_config.TextColumn("PHQ-9 outcome", width=168),
+            "last_phq9": st.column_config.NumberColumn("PHQ-9", help="Latest scored PHQ-9 total (0–27)", width=60),
+            "item9": st.column_config.TextColumn(
+                "Item 9",
+                width=74,
+                help="Item 9 (thoughts of self-harm) at the last PHQ-9, 0–3; unknown when that PHQ-9 was a total only",
+            ),
+            "last_gad7": st.column_config.NumberColumn("GAD-7", help="Latest scored GAD-7 total (0–21)", width=60),
             "days_since_session": st.column_config.NumberColumn(
-                "Since session", help="Days since the last session", format="%d d", width="small"
+                "Last session", help="Days since the last session", format="%d d ago", width=92
             ),
             "days_since_assessment": st.column_config.NumberColumn(
-                "Since score", help="Days since the last questionnaire", format="%d d", width="small"
+                "Last score", help="Days since the last questionnaire", format="%d d ago", width=92
             ),
-            "clinician_id": st.column_config.TextColumn("Clinician", width="small"),
-            "site": st.column_config.TextColumn("Site", width="small"),
-            "modality": "Modality",
+            "modality": st.column_config.TextColumn("Modality", width=150),
             "sessions_in_course": st.column_config.NumberColumn(
-                "Sessions", help="Sessions in the latest course", width="small"
+                "Sessions", help="Sessions in the latest course", width=76
             ),
+            "clinician_id": st.column_config.TextColumn("Clinician", width=86),
+            "site": st.column_config.TextColumn("Site", width=110),
         },
     )
     st.caption(
-        f"**Flags.** *Item 9 positive*: the last PHQ-9 had item 9 (thoughts of self-harm) at 1 or more. *Booster due*: "
+        f"**Alerts.** *⚑ item 9*: the last PHQ-9 had item 9 (thoughts of self-harm) at 1 or more. *Booster due*: "
         f"the course finished induction and the last session was more than {patient_views.BOOSTER_DUE_DAYS} days ago "
-        f"(and not more than {state.settings().course_gap_days}, after which a new session starts a new course). "
-        "*In induction*: the induction series is under way. *Loss of response*: after responding at the end of "
-        f"induction, a later PHQ-9 was {state.settings().rules_for('PHQ-9').eligibility_min} or more and no longer "
-        f"met the response rule ({state.settings().rules_for('PHQ-9').response_words()}). **PHQ-9 outcome** is the "
-        "engine's: "
-        "responding or remitted at the end of induction (completers) or at the last induction score (others); "
-        "*pending* while induction runs."
+        f"(and not more than {gap}, after which a new session starts a new course). **PHQ-9 outcome** is the "
+        "engine's: responding or remitted at the end of induction (completers) or at the last induction score "
+        "(others); *pending* while induction runs; *lost response*: after responding at the end of induction, a "
+        f"later PHQ-9 was {state.settings().rules_for('PHQ-9').eligibility_min} or more and no longer met the "
+        f"response rule ({state.settings().rules_for('PHQ-9').response_words()})."
     )
 
 

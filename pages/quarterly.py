@@ -17,11 +17,18 @@ NO_DATA = (
     "No courses yet, so there is no quarterly report. Import your clinic's exports on the **Data** page "
     "and the report for each quarter appears here."
 )
+# The downloads, the board's format first: (format, button label, what the file is for, MIME type).
+# Labels are short so that four buttons fit one row at 1400 px; the tooltip says what each file is.
 FORMATS = (
-    ("csv", "CSV (one row per figure)", "text/csv"),
-    ("xlsx", "Excel workbook", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ("html", "Printable web page (HTML)", "text/html"),
-    ("pdf", "PDF report (for a board or a payer)", "application/pdf"),
+    ("pdf", "PDF report", "For a board or a payer: the summary, tables and charts, ready to print.", "application/pdf"),
+    (
+        "xlsx",
+        "Excel workbook",
+        "One sheet per part of the report, ready to send as it is.",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("html", "Web page", "A self-contained page (HTML) with interactive charts; prints like the PDF.", "text/html"),
+    ("csv", "CSV data", "One row per figure, for your own analysis.", "text/csv"),
 )
 
 
@@ -91,11 +98,12 @@ else:
         "period of their first session; boosters in the period they were given."
     )
 
+    st.markdown("**Download this report**")
     buttons = st.columns(len(FORMATS))
-    for column, (fmt, words, mime) in zip(buttons, FORMATS):
+    for column, (fmt, words, purpose, mime) in zip(buttons, FORMATS):
         with column:
             st.download_button(
-                f"Download: {words}",
+                words,
                 data=_download(timeline, quarter, fmt, suppress, filters),
                 file_name=quarterly_views.download_name(quarter, suppress, fmt),
                 mime=mime,
@@ -108,8 +116,9 @@ else:
                     "with suppression" if suppress else "without suppression (internal use)",
                 ),
                 icon=":material/download:",
-                help="The same numbers as `python -m analysis report` for this quarter, cohort and "
+                help=f"{purpose} The same numbers as `python -m analysis report` for this period, cohort and "
                 "suppression setting.",
+                width="stretch",
             )
 
     shown = _shown_report(timeline, quarter, filters, suppress)
@@ -170,6 +179,7 @@ else:
 
         st.subheader("Response patterns among completers")
         st.dataframe(quarterly_views.pattern_table(shown), hide_index=True)
+        st.caption(quarterly_views.pattern_note(shown))
 
         st.subheader("6- and 12-month outcomes (PHQ-9, CMS159-style)")
         st.caption(

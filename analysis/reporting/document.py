@@ -176,14 +176,14 @@ def pattern_table(report: dict) -> Table:
             "Early",
             "Late",
             "Unsustained",
-            "Never",
+            "Non-responders",
             "No response after 2 sessions",
             "Of those, responding at the end",
         ),
         rows,
         note="Early: met the response rule after 1 or 2 sessions and still at the end of induction. Late: first "
-        "met it after 3 or more sessions and at the end. Unsustained: met it, but not at the end. Never: "
-        "non-responders, who never met it. The four add up to the completers.",
+        "met it after 3 or more sessions and at the end. Unsustained: met it, but not at the end. Non-"
+        "responders never met it. The four add up to the completers.",
         widths=(1.1, 1.1, 0.8, 0.8, 1.2, 1.3, 1.5, 2.2),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import duckdb
 import numpy as np
@@ -55,6 +56,9 @@ CASELOAD_COLUMNS = [
     "last_session_date",
     "last_assessment_date",
     "sessions_in_course",
+    "course",
+    "alerts",
+    "item9",
     "item9_positive",
     "item9_unknown",
     "booster_due",
@@ -106,6 +110,7 @@ def caseload(
     if latest.empty:
         return pd.DataFrame(columns=CASELOAD_COLUMNS)
     latest["status"] = course_status(latest, as_of, settings.course_gap_days)
+    latest["course"] = course_status(latest, as_of, settings.course_gap_days, short=True)
     phq9 = timeline.course_outcomes.loc[timeline.course_outcomes["instrument"] == PHQ9.code]
     labels = pd.Series(outcome_labels(phq9).to_numpy(), index=phq9["course_id"].to_numpy())
     latest["phq9_outcome"] = latest["course_id"].map(labels).fillna("No baseline")
@@ -123,6 +128,11 @@ def caseload(
     has_phq9 = frame["last_phq9_any_date"].notna()
     frame["item9_last"] = [
         item9_text(PHQ9.code, value) if seen else "no PHQ-9" for seen, value in zip(has_phq9, frame["last_item9"])
+    ]
+    # The grid's narrow column: the answer (0-3), "unknown" for a total-only PHQ-9, a dash with no PHQ-9.
+    frame["item9"] = [
+        ("unknown" if pd.isna(value) else str(int(value))) if seen else "—"
+        for seen, value in zip(has_phq9, frame["last_item9"])
     ]
     frame["item9_positive"] = frame["last_item9"].fillna(0).astype(int) >= 1
     # A PHQ-9 recorded as a total only never answered item 9: unknown, which is not "negative".
@@ -151,6 +161,12 @@ def caseload(
             frame["item9_positive"], frame["loss_of_response"], frame["booster_due"], frame["in_progress"]
         )
     ]
+    # The grid's alerts hold only what no other grid column says (loss of response is in the outcome
+    # column, an induction under way in the course column): kept short so the grid fits a laptop screen.
+    frame["alerts"] = [
+        " · ".join(name for name, on in (("⚑ item 9", item9), ("booster due", due)) if on)
+        for item9, due in zip(frame["item9_positive"], frame["booster_due"])
+    ]
     for column in ("last_phq9", "last_gad7"):
         frame[column] = frame[column].astype("Int64")
     frame = frame.sort_values(
@@ -159,6 +175,32 @@ def caseload(
         kind="stable",
     )
     return frame[CASELOAD_COLUMNS].reset_index(drop=True)
+
+
+# The caseload grid: the columns it shows first (they fit a 1400 px screen beside the sidebar) and the ones
+# a user can add (then the grid scrolls sideways, with the patient column pinned).
+GRID_COLUMNS: tuple[str, ...] = (
+    "patient_id",
+    "alerts",
+    "course",
+    "phq9_outcome",
+    "last_phq9",
+    "item9",
+    "last_gad7",
+    "days_since_session",
+    "days_since_assessment",
+)
+GRID_EXTRA_COLUMNS: dict[str, str] = {
+    "modality": "Modality",
+    "sessions_in_course": "Sessions in course",
+    "clinician_id": "Clinician",
+    "site": "Site",
+}
+
+
+def grid_columns(extra: Sequence[str] = ()) -> list[str]:
+    """The grid's column order: the default columns, then the extra ones asked for, in their menu order."""
+    return list(GRID_COLUMNS) + [column for column in GRID_EXTRA_COLUMNS if column in extra]
 
 
 def current_patients(table: pd.DataFrame, include_inactive: bool = False) -> pd.DataFrame:

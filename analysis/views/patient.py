@@ -172,8 +172,10 @@ def patient_sessions(timeline: Timeline, patient_id: str) -> pd.DataFrame:
     return sessions.sort_values("session_date").reset_index(drop=True)
 
 
-def course_status(courses: pd.DataFrame, as_of: dt.date | None, course_gap_days: int) -> pd.Series:
-    """Where each course stands, in a clinician's words."""
+def course_status(
+    courses: pd.DataFrame, as_of: dt.date | None, course_gap_days: int, *, short: bool = False
+) -> pd.Series:
+    """Where each course stands, in a clinician's words (`short`: the caseload grid's narrow column)."""
     as_of_stamp = pd.Timestamp(as_of) if as_of is not None else pd.NaT
     since = (as_of_stamp - pd.to_datetime(courses["last_session_date"])).dt.days
     n, length = courses["n_sessions"].astype(int), courses["induction_length"].astype(int)
@@ -181,12 +183,19 @@ def course_status(courses: pd.DataFrame, as_of: dt.date | None, course_gap_days:
     labels = np.select(
         [in_progress, n < length, since > course_gap_days, n == length],
         [
+            "In induction",
+            "Stopped early",
+            f"Inactive {course_gap_days}+ d",
+            "Induction done",
+        ]
+        if short
+        else [
             "Induction in progress",
             "Stopped before completing induction",
             f"No session for over {course_gap_days} days",
             "Induction complete",
         ],
-        default="Receiving boosters",
+        default="Boosters" if short else "Receiving boosters",
     )
     return pd.Series(labels, index=courses.index)
 

@@ -9,6 +9,7 @@ import pandas as pd
 from analysis.engine.long_term import MEASURE_WORDS as LONG_TERM_WORDS
 from analysis.engine.long_term import met_key
 from analysis.engine.timeline import Timeline
+from analysis.reporting import document
 from analysis.reporting.export import GROUP_NAMES
 from analysis.reporting.report import period_kind, period_label, quarter_bounds
 from analysis.reporting.suppression import suppress_long_term, suppress_report
@@ -246,22 +247,12 @@ def long_term_quarters_table(blocks: list[dict], settings, suppress: bool) -> pd
 
 
 def pattern_table(report: dict) -> pd.DataFrame:
-    """Trajectory classes per instrument (§5a) and the share responding after no response by session 2."""
-    rows = []
-    for code, summary in report["instruments"].items():
-        classes = summary["trajectory_classes"]
-        rows.append(
-            {
-                "Instrument": code,
-                "Completers (n)": _count(classes["n"]),
-                "Early responders": _count(classes["early"]),
-                "Late responders": _count(classes["late"]),
-                "Unsustained": _count(classes["unsustained"]),
-                "Non-responders": _count(classes["non_responder"]),
-                "No response after 2 sessions": _count(classes["no_response_by_t2_n"]),
-                "…of them responding at the end": rate_text(
-                    classes["later_response_rate"], classes["later_response_ci"], classes["no_response_by_t2_n"]
-                ),
-            }
-        )
-    return pd.DataFrame(rows)
+    """Trajectory classes per instrument (§5a) and the share responding after no response by session 2: the very
+    table of the HTML and PDF report (its short headers also fit the page without scrolling sideways)."""
+    table = document.pattern_table(report)
+    return pd.DataFrame(table.rows, columns=list(table.columns))
+
+
+def pattern_note(report: dict) -> str:
+    """What the four response patterns mean, as the HTML and PDF print it under the table."""
+    return document.pattern_table(report).note

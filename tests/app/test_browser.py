@@ -229,7 +229,13 @@ def test_every_page_renders_on_an_empty_store(browser, empty_server, page_name):
 # Elements whose text Streamlit cuts with an ellipsis when it does not fit: tile labels, filter chips.
 _CUT_SHORT = """() => [...document.querySelectorAll(
     '[data-testid="stMetricLabel"] *, [data-testid="stSidebar"] [data-tag] span[title]')]
-    .filter(e => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+    .filter(e => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)
+    .concat([...document.querySelectorAll('[data-testid="stDownloadButton"] button div, [data-testid="stButton"] button div')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent))"""
+# Data grids wider than the page: the user has to scroll sideways to see their last columns.
+_SCROLLS_SIDEWAYS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+    .filter(grid => { const s = grid.querySelector('.dvn-scroller'); return s && s.scrollWidth > s.clientWidth + 1; })
+    .map(grid => grid.innerText.split('\\n')[0])"""
 
 
 @pytest.fixture(scope="module")
@@ -255,7 +261,23 @@ def test_every_page_of_a_small_clinic_renders_with_nothing_cut_short(browser, cl
     cut.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=60_000)
     cut.wait_for_timeout(4000)
     assert cut.evaluate(_CUT_SHORT) == []
+    assert cut.evaluate(_SCROLLS_SIDEWAYS) == []
     cut.close()
+
+
+@pytest.mark.parametrize("page_name", ["patient", "quarterly"])
+def test_the_demo_clinics_grids_and_download_buttons_fit_a_1400px_screen(browser, demo_server, page_name):
+    """At 1400 px beside the sidebar the caseload (thirteen columns scrolled sideways before), the quarterly
+    tables and the report's download buttons ("Download: CSV (one row p…") show whole."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(demo_server.url(PAGES[page_name]), wait_until="domcontentloaded")
+    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=120_000)
+    page.wait_for_timeout(5000)
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    assert page.evaluate(_SCROLLS_SIDEWAYS) == []
+    assert page.evaluate(_CUT_SHORT) == []
+    page.screenshot(path=str(ARTIFACTS / f"demo_{page_name}_1400.png"))
+    page.close()
 
 
 def test_a_modality_chip_in_the_sidebar_is_not_cut_short(browser, clinic40_server):

@@ -84,6 +84,43 @@ def test_caseload_flags_and_order(caseload):
     assert caseload["booster_due"].to_dict() == {"B": False, "A": True, "C": False}
 
 
+def test_caseload_grid_words_are_short_and_say_nothing_twice(caseload):
+    """The grid's narrow columns: B is in induction with item 9 = 2; A is on boosters, due one, its last PHQ-9 a
+    total only (item 9 unknown); C stopped after two sessions. Loss of response stays in the outcome column."""
+    assert caseload["course"].to_dict() == {"B": "In induction", "A": "Boosters", "C": "Stopped early"}
+    assert caseload["alerts"].to_dict() == {"B": "⚑ item 9", "A": "booster due", "C": ""}
+    assert caseload["item9"].to_dict() == {"B": "2", "A": "unknown", "C": "unknown"}
+
+
+def test_caseload_grid_shows_the_default_columns_then_the_extra_ones_asked_for(caseload):
+    """Extra columns come after the default ones in the menu's order, whatever order they were picked in."""
+    assert caseload_views.grid_columns()[:2] == ["patient_id", "alerts"]
+    assert caseload_views.grid_columns(["site", "modality"])[-2:] == ["modality", "site"]
+    assert set(caseload_views.grid_columns(list(caseload_views.GRID_EXTRA_COLUMNS))) <= set(caseload.reset_index())
+
+
+def test_course_status_short_words_match_the_long_ones():
+    """Every course state has a short word for the grid, position for position."""
+    courses = pd.DataFrame(
+        {
+            "last_session_date": pd.to_datetime(["2026-04-01", "2026-04-01", "2025-01-01", "2026-04-01", "2026-04-01"]),
+            "n_sessions": [3, 2, 9, 6, 9],
+            "induction_length": [6, 6, 6, 6, 6],
+            "in_progress": [True, False, False, False, False],
+        }
+    )
+    long = patient_views.course_status(courses, dt.date(2026, 4, 30), 90).tolist()
+    short = patient_views.course_status(courses, dt.date(2026, 4, 30), 90, short=True).tolist()
+    assert long == [
+        "Induction in progress",
+        "Stopped before completing induction",
+        "No session for over 90 days",
+        "Induction complete",
+        "Receiving boosters",
+    ]
+    assert short == ["In induction", "Stopped early", "Inactive 90+ d", "Induction done", "Boosters"]
+
+
 def test_current_patients_had_a_session_within_90_days(caseload):
     """A (69 days) and B (9) are current; C (176 days, so a next session would start a new course) is not."""
     assert caseload["active"].to_dict() == {"B": True, "A": True, "C": False}

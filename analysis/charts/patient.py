@@ -289,7 +289,7 @@ def item_heatmap(grid: pd.DataFrame, instrument: str, labels: list[str]) -> go.F
 def completion_by_session(completion: pd.DataFrame) -> go.Figure:
     """Share of induction sessions with a questionnaire belonging to them, by session number and instrument.
 
-    completion: data_views.assessment_completion (session_number, instrument, sessions, with_score, percent).
+    completion: views.data.quality.assessment_completion (session_number, instrument, sessions, with_score, percent).
     The number of sessions (n) is the same for both questionnaires and is written under each session number.
     """
     figure = go.Figure()

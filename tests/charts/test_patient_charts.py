@@ -10,8 +10,8 @@ from analysis import store
 from analysis.charts import patient as patient_charts
 from analysis.charts.theme import BAND_SHADES, MODALITY_COLOURS, SAFETY_COLOUR
 from analysis.engine.timeline import load_timeline
-from analysis.views import data as data_views
 from analysis.views import patient as patient_views
+from analysis.views.data import quality as quality_views
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_heatmap_shows_item9_unknown_for_a_total_only_row(records):
 
 
 def test_completion_chart_shows_percent_and_n(records):
-    completion = data_views.assessment_completion(records[1])
+    completion = quality_views.assessment_completion(records[1])
     figure = patient_charts.completion_by_session(completion)
     phq9 = _trace(figure, "PHQ-9")
     assert list(phq9.y) == [100, 0, 0, 0, 0, 100]

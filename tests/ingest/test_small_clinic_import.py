@@ -13,7 +13,7 @@ from paths import REPO
 
 from analysis import ingest, store
 from analysis.ingest.problems import ImportResult, Problem
-from analysis.views import data as data_views
+from analysis.views.data import results as result_views
 
 
 def _first_import(con):
@@ -44,16 +44,16 @@ def test_quarantine_clears_when_the_fixed_rows_are_imported():
     kept for the audit, hidden from the open list and counted apart."""
     con = store.connect_memory()
     assert _first_import(con).rejected == 2
-    assert data_views.quarantine_counts(con) == {"open": 2, "resolved": 0}
-    assert len(data_views.quarantine_rows(con)) == 2
+    assert result_views.quarantine_counts(con) == {"open": 2, "resolved": 0}
+    assert len(result_views.quarantine_rows(con)) == 2
     # Importing the same bad file again resolves nothing: its two rows are still bad.
     _first_import(con)
-    assert data_views.quarantine_counts(con) == {"open": 4, "resolved": 0}
+    assert result_views.quarantine_counts(con) == {"open": 4, "resolved": 0}
     fixed = ingest.import_bytes(con, [("fixed.csv", session_log(corrected=True))], today=TODAY)
     assert fixed.ok and fixed.added == 2
-    assert data_views.quarantine_counts(con) == {"open": 0, "resolved": 4}
-    assert data_views.quarantine_rows(con).empty
-    resolved = data_views.quarantine_rows(con, resolved=True)
+    assert result_views.quarantine_counts(con) == {"open": 0, "resolved": 4}
+    assert result_views.quarantine_rows(con).empty
+    resolved = result_views.quarantine_rows(con, resolved=True)
     assert sorted(resolved["row"].tolist()) == [75, 75, 122, 122]
     assert set(resolved["resolved_by"]) == {"fixed.csv"}
     assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 4  # nothing deleted
@@ -64,7 +64,7 @@ def test_a_row_from_another_patient_or_day_resolves_nothing():
     _first_import(con)
     other = pd.DataFrame({"patient_id": ["IV-12"], "session_date": ["2026-02-03"], "modality": ["IV"]})
     ingest.import_tables(con, [("sessions.csv", other)], today=TODAY)
-    assert data_views.quarantine_counts(con) == {"open": 2, "resolved": 0}
+    assert result_views.quarantine_counts(con) == {"open": 2, "resolved": 0}
 
 
 def test_an_older_store_gains_the_quarantine_columns(tmp_path):
@@ -75,13 +75,13 @@ def test_an_older_store_gains_the_quarantine_columns(tmp_path):
         for column in ("resolved_import_id", "record_date", "patient_id", "record_kind"):
             con.execute(f"ALTER TABLE quarantine DROP COLUMN {column}")
     snapshot = store.snapshot(path)
-    assert data_views.quarantine_counts(snapshot) == {"open": 2, "resolved": 0}
+    assert result_views.quarantine_counts(snapshot) == {"open": 2, "resolved": 0}
     with store.opened(path) as con:
         columns = [row[0] for row in con.execute("DESCRIBE quarantine").fetchall()]
         assert "resolved_import_id" in columns
         # Rows from before the upgrade have no key: a later import leaves them open, never wrongly resolved.
         ingest.import_bytes(con, [("fixed.csv", session_log(corrected=True))], today=TODAY)
-        assert data_views.quarantine_counts(con) == {"open": 2, "resolved": 0}
+        assert result_views.quarantine_counts(con) == {"open": 2, "resolved": 0}
     assert isinstance(snapshot, duckdb.DuckDBPyConnection)
 
 
@@ -116,4 +116,4 @@ def test_an_assessments_file_alone_resolves_a_quarantined_score():
     assert ingest.import_tables(con, [("scores.csv", bad)], skip_invalid=True, today=TODAY).rejected == 1
     fixed = bad.assign(total=[21])
     assert ingest.import_tables(con, [("scores.csv", fixed)], today=TODAY).ok
-    assert data_views.quarantine_counts(con) == {"open": 0, "resolved": 1}
+    assert result_views.quarantine_counts(con) == {"open": 0, "resolved": 1}

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from analysis import spreadsheet
 from analysis.views import access_log as access_log_views
 
 LOG = pd.DataFrame(
@@ -38,11 +39,11 @@ LOG = pd.DataFrame(
     ],
 )
 def test_a_cell_a_spreadsheet_would_run_gets_a_leading_quote(value, safe):
-    assert access_log_views.formula_safe(value) == safe
+    assert spreadsheet.neutralised(value) == safe
 
 
 def test_the_downloaded_csv_holds_no_cell_starting_like_a_formula():
-    text = access_log_views.as_safe_csv_bytes(LOG).decode("utf-8")
+    text = spreadsheet.csv_bytes(LOG).decode("utf-8")
     lines = text.splitlines()
     assert lines[0] == "logged_at,user_name,role,action,target,detail"
     assert (

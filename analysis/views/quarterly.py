@@ -69,17 +69,18 @@ def _count(value) -> str:
 
 
 def rate_text(rate, ci, n=None, short: bool = False) -> str:
-    """'54% (95% CI 41–66%)' (short: '54% (41–66)'); 'withheld (small numbers)' when suppression hides it;
-    '—' when there is nothing to count."""
+    """'52.3% (95% CI 38.0–66.2%)' (short: '52.3% (38.0–66.2)'); 'withheld (small numbers)' when suppression hides
+    it; '—' when there is nothing to count. One decimal, as the summary above and the HTML, PDF and CSV give it:
+    a director comparing the page with the board's PDF finds the same figure."""
     if rate is None:
         # With suppression on, a rate built on 1-10 courses is withheld; with n = 0 there is no rate.
         return "—" if n in (0, None) else "withheld" if short else "withheld (small numbers)"
     low, high = ci
     if low is None or high is None:
-        return f"{rate:.0%}"
+        return document.percent_text(rate)
     if short:
-        return f"{rate:.0%} ({low * 100:.0f}–{high * 100:.0f})"
-    return f"{rate:.0%} (95% CI {low:.0%}–{high:.0%})"
+        return f"{rate * 100:.1f}% ({low * 100:.1f}–{high * 100:.1f})"
+    return f"{rate * 100:.1f}% (95% CI {low * 100:.1f}–{high * 100:.1f}%)"
 
 
 def mean_text(value, ci=None, signed: bool = False) -> str:

@@ -54,7 +54,7 @@ def test_small_counts_show_as_under_11_and_their_rates_are_withheld(timeline):
     assert quarterly_views.contains_suppressed(shown)
     internal = quarterly_views.outcome_table(report.quarterly_report(timeline, "all", None, suppress=False))
     itt = internal.set_index(["Instrument", "Group"]).loc[("PHQ-9", "Intention to treat")]
-    assert (itt["Courses (n)"], itt["Responders"], itt["Response rate"]) == ("1", "1", "100% (95% CI 21%–100%)")
+    assert (itt["Courses (n)"], itt["Responders"], itt["Response rate"]) == ("1", "1", "100.0% (95% CI 20.7–100.0%)")
     assert not quarterly_views.contains_suppressed(report.quarterly_report(timeline, "all", None, suppress=False))
 
 
@@ -71,7 +71,7 @@ def test_history_table_puts_quarters_side_by_side(timeline):
     assert list(table.columns) == ["2025Q4", "2026Q1"]
     assert table.loc["Courses started"].tolist() == ["1", "1"]
     assert table.loc["PHQ-9 mean change (ITT)", "2026Q1"] == "-12.0"
-    assert table.loc["PHQ-9 response rate (ITT, 95% CI)", "2026Q1"] == "100% (21–100)"
+    assert table.loc["PHQ-9 response rate (ITT, 95% CI)", "2026Q1"] == "100.0% (20.7–100.0)"
     assert table.loc["PHQ-9 response rate (ITT, 95% CI)", "2025Q4"] == "—"  # C's baseline 8: no eligible course
 
 

@@ -14,7 +14,7 @@ from analysis.ingest.problems import Problem
 from analysis.ingest.pseudonyms import ClinicKey
 from analysis.ingest.readers import RawTable, ReadError, read_table_bytes
 from analysis.ingest.sources import synthea
-from analysis.ingest.sources.fhir import Record, Resource, bundle_links, looks_like_fhir, parse, read_fhir
+from analysis.ingest.sources.fhir.reader import Record, Resource, bundle_links, looks_like_fhir, parse, read_fhir
 
 NEEDS_KEY = (
     "{name} is a {what} export: its patient ids are always replaced by pseudonyms, and this import was given "

@@ -9,7 +9,7 @@ import pandas as pd
 from analysis.ingest.headers import is_identifying_header, normalise_header
 from analysis.ingest.readers import RawTable
 from analysis.ingest.sources.codes import OTHER_INSTRUMENT_CODES
-from analysis.ingest.sources.fhir import instrument_names, instruments_read
+from analysis.ingest.sources.fhir.reader import instrument_names, instruments_read
 
 # Current Synthea writes DATE,PATIENT,ENCOUNTER,CATEGORY,CODE,DESCRIPTION,VALUE,UNITS,TYPE; before
 # about 2020 it wrote no CATEGORY and TYPE, and a date without a time.

@@ -65,11 +65,14 @@ SCORE_EXTENSIONS = (
     "http://hl7.org/fhir/StructureDefinition/iso21090-CO-value",
 )
 
-# Products: RxNorm / SNOMED codes that name racemic ketamine. Esketamine is told by name
-# ("esketamine", "Spravato"): no esketamine RxNorm code could be verified from a primary source here.
+# Products: RxNorm / SNOMED codes that name ketamine or esketamine (docs/FHIR.md gives the source of each).
+# Esketamine is also told by name ("esketamine", "Spravato"); its RxNorm ingredient and strength-level
+# codes could not be verified here, so only the two dose-form concepts below are read by number.
 KETAMINE_CODES: dict[tuple[str, str], str] = {
     (RXNORM, "6130"): "ketamine",
     (SNOMED, "373464007"): "ketamine",
+    (RXNORM, "2201623"): "esketamine",  # SCDF "esketamine Nasal Spray"
+    (RXNORM, "2201625"): "esketamine",  # SBDF "esketamine Nasal Spray [Spravato]"
 }
 PRODUCT_WORDS: dict[str, str] = {"esketamine": "esketamine", "spravato": "esketamine", "ketamine": "ketamine"}
 

@@ -1,4 +1,10 @@
-"""Induction page charts: trajectories, response by session, severity mix, sessions reached."""
+"""Induction page charts: trajectories, response by session, severity mix, sessions reached.
+
+Why this stays one module of some 440 lines: charts/ is one module per page, as views/ is, so the
+Induction page's charts are found where its views are. Its seven charts share nothing but the theme;
+each is one function from a view frame to a Figure, so the length is a list to scroll, not a tangle
+to split.
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,17 @@
-"""The timeline: courses, timepoints and induction outcomes (docs/DEFINITIONS.md): DuckDB SQL, thin Python around it."""
+"""The timeline: courses, timepoints and induction outcomes (docs/DEFINITIONS.md): DuckDB SQL, thin Python around it.
+
+Why this stays one module of some 450 lines: the SQL builds temp tables that live on one cursor only,
+and the three things done with them share those queries, their parameters and that cursor:
+load_timeline reads the frames, save_report_cache keeps the same frames in the store, and the cache
+check decides between the two. Split apart, one rule would be followed across three files; here it
+reads top to bottom: the Timeline, the SQL, its parameters, the stored outcome cache, load_timeline,
+the outcome flags.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -10,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from analysis import store
 from analysis.instruments import INSTRUMENTS
 from analysis.settings import Settings
 
@@ -46,7 +56,7 @@ class Timeline:
     # unkeyed. Carried with the data so no cache can pair these numbers with another store version.
     version: tuple = field(default=(), compare=False)
 
-    def subset(self, course_ids) -> Timeline:
+    def subset(self, course_ids: pd.Series | Sequence[str]) -> Timeline:
         """The same timeline holding only the given courses.
 
         Rows are picked through integer course keys made once at load (a numpy lookup), not by
@@ -316,8 +326,6 @@ def _build(cursor: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[dict,
 
 
 def _cache_key(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    from analysis import store
-
     return f"{store.get_meta(con, 'data_version')}|{settings.fingerprint()}"
 
 
@@ -327,8 +335,6 @@ def save_report_cache(con: duckdb.DuckDBPyConnection, settings: Settings | None 
     Called after the CLI writes to a store. The cache is used only while both the data version
     and the settings are the ones it was made with; otherwise everything is computed afresh.
     """
-    from analysis import store
-
     settings = settings or Settings()
     cursor = con.cursor()
     try:
@@ -345,8 +351,6 @@ def save_report_cache(con: duckdb.DuckDBPyConnection, settings: Settings | None 
 
 def _cached_frames_fresh(cursor: duckdb.DuckDBPyConnection, settings: Settings, with_details: bool) -> bool:
     """True when the store holds the frames, made from this data with these settings."""
-    from analysis import store
-
     names = list(_REPORT_QUERIES) + (list(_DETAIL_QUERIES) if with_details else [])
     tables = {row[0] for row in cursor.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if any(f"cache_{name}" not in tables for name in names):

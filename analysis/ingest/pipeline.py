@@ -1,4 +1,10 @@
-"""Import clinic exports (layout A tables or the layout B session log) into the store, all or nothing."""
+"""Import clinic exports (layout A tables or the layout B session log) into the store, all or nothing.
+
+Why this stays one module of some 410 lines: it is the orchestration (read -> mapping -> headers ->
+pseudonyms -> rows -> duplicates -> write), and _import reads as those steps in order. What is left
+beside it are the small helpers of those steps (the quarantine keys, columns named as written, the
+row filters), used only here; moved out, each step would send the reader to another file.
+"""
 
 from __future__ import annotations
 
@@ -152,8 +158,8 @@ def import_bytes(
 
 
 def _import(
-    con,
-    sources,
+    con: duckdb.DuckDBPyConnection,
+    sources: Sequence[tuple[str, bytes]],
     *,
     skip_invalid: bool,
     drop_columns: list[str],
@@ -331,7 +337,9 @@ def _import(
     return ImportResult(refused=False, problems=problems, files=list(summaries.values()))
 
 
-def _with_keys(problems: pd.DataFrame, every_row: tuple, kind_of: dict[str, str]) -> pd.DataFrame:
+def _with_keys(
+    problems: pd.DataFrame, every_row: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], kind_of: dict[str, str]
+) -> pd.DataFrame:
     """Each problem row with its key (patient, date) where the row gave one that could be read.
 
     The quarantine keeps it so that a later import bringing in the same key cleanly marks the row resolved.

@@ -468,6 +468,27 @@ def test_sessions_get_their_modality_from_product_and_route(con):
     }
 
 
+def test_esketamine_coded_only_by_rxnorm_is_read_as_esketamine(con):
+    """A Spravato administration whose medication carries an RxNorm code and no name at all is an esketamine
+    session. Codes as listed on ndclist.com's RxNorm concept pages (RxNorm release 20AA_260601F): 2201623 is the
+    SCDF "esketamine Nasal Spray", 2201625 the SBDF "esketamine Nasal Spray [Spravato]"."""
+    by_form = {"medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "2201623"}]}}
+    by_brand = {"medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "2201625"}]}}
+    resources = [
+        administration("e1", "A", "2026-02-02", by_brand, dose={"value": 56, "unit": "mg"}),  # no route: nasal
+        administration("e2", "A", "2026-02-05", by_form, "46713006", dose={"value": 84, "unit": "mg"}),
+    ]
+    result = run(con, ("e.ndjson", ndjson(*resources)))
+    assert result.ok, [p.sentence() for p in result.problems]
+    got = con.execute("SELECT patient_id, session_date, modality, dose_mg FROM sessions ORDER BY ALL").fetchall()
+    a = KEY.pseudonym("A")
+    assert got == [
+        (a, dt.date(2026, 2, 2), "esketamine_nasal", 56.0),
+        (a, dt.date(2026, 2, 5), "esketamine_nasal", 84.0),
+    ]
+    assert result.files[0].skipped == {}
+
+
 def test_a_session_whose_route_cannot_be_told_is_refused_naming_the_resource(con):
     ketamine = {"medicationCodeableConcept": {"coding": [{"system": SNOMED, "code": "373464007"}]}}
     resources = [

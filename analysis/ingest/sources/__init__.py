@@ -14,7 +14,10 @@ from analysis.ingest.problems import Problem
 from analysis.ingest.pseudonyms import ClinicKey
 from analysis.ingest.readers import RawTable, ReadError, read_table_bytes
 from analysis.ingest.sources import synthea
-from analysis.ingest.sources.fhir import Record, Resource, bundle_links, looks_like_fhir, parse, read_fhir
+from analysis.ingest.sources.fhir.files import Resource, bundle_links, looks_like_fhir, parse
+from analysis.ingest.sources.fhir.patients import Pseudonym
+from analysis.ingest.sources.fhir.reader import read_fhir
+from analysis.ingest.sources.fhir.tables import Record
 
 NEEDS_KEY = (
     "{name} is a {what} export: its patient ids are always replaced by pseudonyms, and this import was given "
@@ -95,7 +98,7 @@ def read_sources(
     return sorted(read, key=lambda s: order[id(s.data)]), problems
 
 
-def scrubbed(name: str, resources: list[Resource], pseudonym) -> str:
+def scrubbed(name: str, resources: list[Resource], pseudonym: Pseudonym) -> str:
     """A FHIR file's name with its patients' ids replaced by pseudonyms and their names left out, as the
     audit trail may keep it ('Barney639_Cormier289_9808a1c3-….json' -> 'name_name_P-…json')."""
     for resource in resources:
@@ -114,7 +117,7 @@ def scrubbed(name: str, resources: list[Resource], pseudonym) -> str:
     return name
 
 
-def _synthea(table: RawTable, source: Source, pseudonym) -> RawTable:
+def _synthea(table: RawTable, source: Source, pseudonym: Pseudonym | None) -> RawTable:
     if synthea.is_patients(table) and pseudonym is None:
         return table  # read as any table: refused for its identifying columns, or as not a clinic table
     if synthea.is_observations(table) or synthea.is_patients(table):

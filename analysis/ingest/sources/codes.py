@@ -2,12 +2,16 @@
 
 Every code here is listed with its source in docs/FHIR.md. The LOINC codes sit here, keyed by
 instrument code, until the Instrument record carries them (issue 7); only instruments present in
-analysis.instruments.INSTRUMENTS are ever read.
+analysis.instruments.INSTRUMENTS are ever read (instruments_read()).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from analysis.ingest.headers import normalise_header
+from analysis.instruments import INSTRUMENTS
 
 LOINC = "http://loinc.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -61,11 +65,14 @@ SCORE_EXTENSIONS = (
     "http://hl7.org/fhir/StructureDefinition/iso21090-CO-value",
 )
 
-# Products: RxNorm / SNOMED codes that name racemic ketamine. Esketamine is told by name
-# ("esketamine", "Spravato"): no esketamine RxNorm code could be verified from a primary source here.
+# Products: RxNorm / SNOMED codes that name ketamine or esketamine (docs/FHIR.md gives the source of each).
+# Esketamine is also told by name ("esketamine", "Spravato"); its RxNorm ingredient and strength-level
+# codes could not be verified here, so only the two dose-form concepts below are read by number.
 KETAMINE_CODES: dict[tuple[str, str], str] = {
     (RXNORM, "6130"): "ketamine",
     (SNOMED, "373464007"): "ketamine",
+    (RXNORM, "2201623"): "esketamine",  # SCDF "esketamine Nasal Spray"
+    (RXNORM, "2201625"): "esketamine",  # SBDF "esketamine Nasal Spray [Spravato]"
 }
 PRODUCT_WORDS: dict[str, str] = {"esketamine": "esketamine", "spravato": "esketamine", "ketamine": "ketamine"}
 
@@ -78,3 +85,32 @@ ROUTE_WORDS: dict[str, str] = {
     "54471007": "oral",  # buccal troches are the oral (ketamine_oral) modality
     "46713006": "nasal",
 }
+
+
+def instrument_names() -> str:
+    """'a PHQ-9, GAD-7 or PCL-5': the instruments this store knows, for skip counts."""
+    codes = list(INSTRUMENTS)
+    return "a " + (", ".join(codes[:-1]) + " or " + codes[-1] if len(codes) > 1 else codes[0])
+
+
+def instruments_read() -> dict[str, InstrumentCodes]:
+    """The instruments this store knows, with their codes (from the Instrument record once it has them)."""
+    read = {}
+    for code, instrument in INSTRUMENTS.items():
+        fallback = INSTRUMENT_CODES.get(code, InstrumentCodes((), (), (), ()))
+        panel = getattr(instrument, "loinc_panel", None)
+        total = getattr(instrument, "loinc_total", None)
+        items = getattr(instrument, "loinc_items", None)
+        read[code] = InstrumentCodes(
+            panel=_as_tuple(panel) or fallback.panel,
+            total=_as_tuple(total) or fallback.total,
+            items=_as_tuple(items) or fallback.items,
+            words=fallback.words or (normalise_header(code), normalise_header(code).replace("_", "")),
+        )
+    return read
+
+
+def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)

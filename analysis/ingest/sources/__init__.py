@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -95,7 +95,7 @@ def read_sources(
     return sorted(read, key=lambda s: order[id(s.data)]), problems
 
 
-def scrubbed(name: str, resources: list[Resource], pseudonym) -> str:
+def scrubbed(name: str, resources: list[Resource], pseudonym: Callable[[str], str]) -> str:
     """A FHIR file's name with its patients' ids replaced by pseudonyms and their names left out, as the
     audit trail may keep it ('Barney639_Cormier289_9808a1c3-….json' -> 'name_name_P-…json')."""
     for resource in resources:
@@ -114,7 +114,7 @@ def scrubbed(name: str, resources: list[Resource], pseudonym) -> str:
     return name
 
 
-def _synthea(table: RawTable, source: Source, pseudonym) -> RawTable:
+def _synthea(table: RawTable, source: Source, pseudonym: Callable[[str], str] | None) -> RawTable:
     if synthea.is_patients(table) and pseudonym is None:
         return table  # read as any table: refused for its identifying columns, or as not a clinic table
     if synthea.is_observations(table) or synthea.is_patients(table):

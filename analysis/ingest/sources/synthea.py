@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 
@@ -17,7 +18,7 @@ _OBSERVATION_HEADER = {"date", "patient", "encounter", "code", "description", "v
 _PATIENT_HEADER = {"id", "birthdate", "gender", "race", "ethnicity"}
 
 
-def is_header(columns) -> bool:
+def is_header(columns: Iterable[str]) -> bool:
     """A Synthea observations.csv or patients.csv header."""
     names = {normalise_header(c) for c in columns}
     return _OBSERVATION_HEADER <= names or _PATIENT_HEADER <= names
@@ -35,7 +36,7 @@ def _column(table: RawTable, name: str) -> pd.Series:
     return table.frame[next(c for c in table.frame.columns if normalise_header(c) == name)]
 
 
-def observations(table: RawTable, pseudonym) -> tuple[RawTable, Counter]:
+def observations(table: RawTable, pseudonym: Callable[[str], str]) -> tuple[RawTable, Counter]:
     """PHQ-9 / GAD-7 (/ PCL-5) totals as an assessments table, rows keeping their CSV row numbers."""
     total_codes = {code: instrument for instrument, codes in instruments_read().items() for code in codes.total}
     code = _column(table, "code")
@@ -61,7 +62,7 @@ def observations(table: RawTable, pseudonym) -> tuple[RawTable, Counter]:
     return RawTable(table.label, frame), skipped
 
 
-def patients(table: RawTable, pseudonym) -> tuple[RawTable, Counter]:
+def patients(table: RawTable, pseudonym: Callable[[str], str]) -> tuple[RawTable, Counter]:
     """Id pseudonymised and GENDER as sex; the identifying columns stay, so they are refused as in any
     table unless dropped explicitly; Synthea's other columns (race, income, …) are not outcome data."""
     frame = pd.DataFrame(

@@ -8,6 +8,7 @@ from analysis.engine.long_term import MEASURE_WORDS as LONG_TERM_WORDS
 from analysis.engine.long_term import met_key
 from analysis.instruments import OutcomeRules
 from analysis.reporting.published import PUBLISHED_RESULTS
+from analysis.reporting.shapes import Count, Interval
 
 GROUP_NAMES = {"itt": "Intention to treat", "completers": "Completers"}
 DASH = "-"
@@ -36,7 +37,7 @@ def rule_sentences(report: dict) -> list[str]:
     return sentences
 
 
-def count_text(value) -> str:
+def count_text(value: Count | None) -> str:
     """12 -> '12'; '<11' stays; None -> '-'."""
     if value is None:
         return DASH
@@ -48,7 +49,7 @@ def percent_text(rate: float | None) -> str:
     return DASH if rate is None else f"{rate * 100:.1f}%"
 
 
-def rate_text(rate, ci, n=None) -> str:
+def rate_text(rate: float | None, ci: Interval | None, n: Count | None = None) -> str:
     """'52.3% (38.0-66.2%)'; 'withheld' when suppression hides it; '-' when there is nothing to count."""
     if rate is None:
         return DASH if n in (0, None) else "withheld (small numbers)"
@@ -58,7 +59,7 @@ def rate_text(rate, ci, n=None) -> str:
     return f"{rate * 100:.1f}% ({low * 100:.1f}-{high * 100:.1f}%)"
 
 
-def mean_text(value, ci=None) -> str:
+def mean_text(value: float | None, ci: Interval | None = None) -> str:
     """'12.5 (10.1 to 14.9)'; '-' when withheld or empty."""
     if value is None:
         return DASH

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from analysis.reporting.report import (
     period_label,
     quarterly_report,
 )
+from analysis.reporting.shapes import Count, Interval
 from analysis.reporting.summary import written_summary
 from analysis.settings import load_settings
 from analysis.spreadsheet import csv_text
@@ -62,8 +64,15 @@ def tidy_table(report: dict) -> pd.DataFrame:
     """One row per figure: what a quality lead pastes into a board pack."""
     rows = []
 
-    def add(section, instrument, measure, value, ci=None, denominator=None):
-        ci = ci or (None, None)
+    def add(
+        section: str,
+        instrument: str | None,
+        measure: str,
+        value: Count | float | None,
+        ci: Interval | None = None,
+        denominator: Count | None = None,
+    ) -> None:
+        ci = ci or [None, None]
         lowered = measure.lower()
         kind = (
             "rate"
@@ -308,7 +317,7 @@ def period_durability(timeline: Timeline, period: str, filters: CohortFilter | N
     return view
 
 
-def run_cli(args) -> int:
+def run_cli(args: argparse.Namespace) -> int:
     try:
         quarter = parse_quarter(args.quarter)
         settings = load_settings(args.settings)

@@ -6,22 +6,23 @@ from analysis.engine.long_term import MEASURE_WORDS as LONG_TERM_WORDS
 from analysis.reporting.document import percent_text, period_title
 from analysis.reporting.published import PUBLISHED_RESULTS
 from analysis.reporting.report import period_kind
+from analysis.reporting.shapes import Count
 
 INSTRUMENT = "PHQ-9"
 
 
-def _courses(value) -> str:
+def _courses(value: Count) -> str:
     """12 -> '12 courses'; '<11' -> 'fewer than 11 courses'."""
     return _amount(value, "course", "courses")
 
 
-def _amount(value, one: str, many: str) -> str:
+def _amount(value: Count, one: str, many: str) -> str:
     if isinstance(value, str) and value.startswith("<"):
         return f"fewer than {value[1:]} {many}"
     return f"{value} {one if value == 1 else many}"
 
 
-def _why_no_rate(n) -> str:
+def _why_no_rate(n: Count | None) -> str:
     if n in (0, None):
         return "no eligible course has finished induction yet"
     return "it is withheld because fewer than 11 courses or events count (small-cell suppression)"

@@ -11,7 +11,9 @@ from analysis.engine.long_term import met_key
 from analysis.engine.timeline import Timeline
 from analysis.reporting.export import GROUP_NAMES
 from analysis.reporting.report import period_kind, period_label, quarter_bounds
+from analysis.reporting.shapes import Count, Interval
 from analysis.reporting.suppression import suppress_long_term, suppress_report
+from analysis.settings import Settings
 
 ALL = "all"
 PERIOD_KINDS = {"quarter": "Quarter", "half-year": "Half-year", "year": "Year"}
@@ -61,13 +63,13 @@ def quarter_label(quarter: str, data_last_date: dt.date | None = None) -> str:
     return label
 
 
-def _count(value) -> str:
+def _count(value: Count | None) -> str:
     if value is None:
         return "—"
     return str(value)
 
 
-def rate_text(rate, ci, n=None, short: bool = False) -> str:
+def rate_text(rate: float | None, ci: Interval, n: Count | None = None, short: bool = False) -> str:
     """'54% (95% CI 41–66%)' (short: '54% (41–66)'); 'withheld (small numbers)' when suppression hides it;
     '—' when there is nothing to count."""
     if rate is None:
@@ -81,7 +83,7 @@ def rate_text(rate, ci, n=None, short: bool = False) -> str:
     return f"{rate:.0%} (95% CI {low:.0%}–{high:.0%})"
 
 
-def mean_text(value, ci=None, signed: bool = False) -> str:
+def mean_text(value: float | None, ci: Interval | None = None, signed: bool = False) -> str:
     if value is None:
         return "—"
     shown = f"{value:+.1f}" if signed else f"{value:.1f}"
@@ -185,7 +187,7 @@ def history_table(reports: list[dict]) -> pd.DataFrame:
 def contains_suppressed(report: dict) -> bool:
     """Whether any count in the report is shown as '<11'."""
 
-    def walk(value) -> bool:
+    def walk(value: object) -> bool:
         if isinstance(value, dict):
             return any(walk(v) for v in value.values())
         if isinstance(value, list):
@@ -200,7 +202,7 @@ def download_name(quarter: str, suppressed: bool, extension: str) -> str:
     return f"outcomes_report_{quarter}{suffix}.{extension}"
 
 
-def as_shown(full_report: dict, settings, suppress: bool) -> dict:
+def as_shown(full_report: dict, settings: Settings, suppress: bool) -> dict:
     """The report as a page shows it: suppressed exactly as report.quarterly_report(suppress=True) does."""
     return suppress_report(full_report, settings.suppression_max) if suppress else full_report
 
@@ -229,7 +231,7 @@ def long_term_table(block: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def long_term_quarters_table(blocks: list[dict], settings, suppress: bool) -> pd.DataFrame:
+def long_term_quarters_table(blocks: list[dict], settings: Settings, suppress: bool) -> pd.DataFrame:
     """Each §5b rate by quarter of the index PHQ-9 (columns), suppressed as the report is."""
     columns = {}
     for block in blocks:

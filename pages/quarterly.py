@@ -18,6 +18,7 @@ from ui import components, guard, state
 if TYPE_CHECKING:
     from analysis.engine.cohort import CohortFilter
     from analysis.engine.timeline import Timeline
+    from analysis.reporting.shapes import Report
 
 state.run_inside_frame()
 person = guard.page("quarterly")  # role check: a typed URL opens nothing the role does not
@@ -34,12 +35,12 @@ FORMATS = (
 )
 
 
-def _full_report(timeline: Timeline, quarter: str, filters: CohortFilter) -> dict:
+def _full_report(timeline: Timeline, quarter: str, filters: CohortFilter) -> Report:
     """The report with every count shown, cached per store version, quarter and cohort."""
     return components.cached(report.quarterly_report, timeline, quarter, filters, False)
 
 
-def _shown_report(timeline: Timeline, quarter: str, filters: CohortFilter, suppress: bool) -> dict:
+def _shown_report(timeline: Timeline, quarter: str, filters: CohortFilter, suppress: bool) -> Report:
     return quarterly_views.as_shown(_full_report(timeline, quarter, filters), timeline.settings, suppress)
 
 

@@ -10,7 +10,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from analysis.reporting.shapes import Count
+from analysis.reporting.shapes import Count, Report
 from analysis.spreadsheet import neutralised
 
 HEADERS = ("Section", "Instrument", "Measure", "Value", "95% CI", "Out of (n)")
@@ -72,7 +72,7 @@ def _figures_sheet(workbook: Workbook, title: str, table: pd.DataFrame) -> None:
     _fit(sheet)
 
 
-def to_xlsx(report: dict, figures: pd.DataFrame, parts: dict) -> bytes:
+def to_xlsx(report: Report, figures: pd.DataFrame, parts: dict) -> bytes:
     """Title sheet (clinic, period, cohort, suppression, summary), Outcomes, Trajectory and Settings sheets."""
     workbook = Workbook()
     title = workbook.active

@@ -11,7 +11,7 @@ from analysis.engine.long_term import met_key
 from analysis.engine.timeline import Timeline
 from analysis.reporting.export import GROUP_NAMES
 from analysis.reporting.report import period_kind, period_label, quarter_bounds
-from analysis.reporting.shapes import Count, Interval
+from analysis.reporting.shapes import Count, Interval, Report
 from analysis.reporting.suppression import suppress_long_term, suppress_report
 from analysis.settings import Settings
 
@@ -92,7 +92,7 @@ def mean_text(value: float | None, ci: Interval | None = None, signed: bool = Fa
     return shown
 
 
-def outcome_table(report: dict) -> pd.DataFrame:
+def outcome_table(report: Report) -> pd.DataFrame:
     """Response and remission per instrument, ITT and completers, with n beside every rate."""
     rows = []
     for code, summary in report["instruments"].items():
@@ -112,7 +112,7 @@ def outcome_table(report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def score_table(report: dict) -> pd.DataFrame:
+def score_table(report: Report) -> pd.DataFrame:
     """Baseline counts, who was left out and why, and mean scores (ITT): one row per measure, a column per instrument."""
     columns = {}
     for code, summary in report["instruments"].items():
@@ -148,14 +148,14 @@ COURSE_MEASURES = (
 )
 
 
-def course_table(report: dict) -> pd.DataFrame:
+def course_table(report: Report) -> pd.DataFrame:
     rows = [{"Measure": words, "Value": _count(report[key])} for key, words in COURSE_MEASURES]
     median = report["median_booster_interval_days"]
     rows.append({"Measure": "Median booster interval", "Value": "—" if median is None else f"{median:.0f} days"})
     return pd.DataFrame(rows)
 
 
-def history_table(reports: list[dict]) -> pd.DataFrame:
+def history_table(reports: list[Report]) -> pd.DataFrame:
     """Key figures for several quarters side by side (one column per quarter, oldest first), per instrument."""
     measures = {}
     instruments = list(reports[-1]["instruments"]) if reports else []
@@ -184,7 +184,7 @@ def history_table(reports: list[dict]) -> pd.DataFrame:
     return table.reset_index()
 
 
-def contains_suppressed(report: dict) -> bool:
+def contains_suppressed(report: Report) -> bool:
     """Whether any count in the report is shown as '<11'."""
 
     def walk(value: object) -> bool:
@@ -202,7 +202,7 @@ def download_name(quarter: str, suppressed: bool, extension: str) -> str:
     return f"outcomes_report_{quarter}{suffix}.{extension}"
 
 
-def as_shown(full_report: dict, settings: Settings, suppress: bool) -> dict:
+def as_shown(full_report: Report, settings: Settings, suppress: bool) -> Report:
     """The report as a page shows it: suppressed exactly as report.quarterly_report(suppress=True) does."""
     return suppress_report(full_report, settings.suppression_max) if suppress else full_report
 
@@ -247,7 +247,7 @@ def long_term_quarters_table(blocks: list[dict], settings: Settings, suppress: b
     return table.reset_index()
 
 
-def pattern_table(report: dict) -> pd.DataFrame:
+def pattern_table(report: Report) -> pd.DataFrame:
     """Trajectory classes per instrument (§5a) and the share responding after no response by session 2."""
     rows = []
     for code, summary in report["instruments"].items():

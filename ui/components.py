@@ -227,8 +227,8 @@ def ci_words(ci: Sequence[float | None] | None, as_percent: bool = True, digits:
 
 def rate_tile(
     label: str,
-    successes: int | None,
-    n: int | None,
+    successes: int | str | None,
+    n: int | str | None,
     rate: float | None,
     ci: Sequence[float | None] | None,
     help: str | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import logging
 import sys
 import time
@@ -210,9 +211,7 @@ def _run_report(args: argparse.Namespace) -> int:
     return report_export.run_cli(args)
 
 
-def _date(text: str):
-    import datetime as dt
-
+def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

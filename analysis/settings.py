@@ -84,7 +84,7 @@ _RULE_KEYS = ("eligibility_min", "response_fraction", "response_drop", "remissio
 _LEGACY_OUTCOMES = ("eligibility_min", "response_fraction", "remission_max", "loss_of_response_min")
 
 
-def _number(path: Path, key: str, value, *, fraction: bool = False):
+def _number(path: Path, key: str, value: object, *, fraction: bool = False) -> int | float:
     if fraction:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 1:
             raise SettingsError(f"{path}: {key} must be a number between 0 and 1, found {value!r}.")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from analysis.settings import Settings
 
 
-def _value(settings: Settings | Mapping | int, name: str):
+def _value(settings: Settings | Mapping | int, name: str) -> int:
     """A setting from a Settings, from a report's "settings" dict (Settings.as_dict), or the value itself."""
     if isinstance(settings, int):
         return settings

@@ -1,5 +1,9 @@
 """Patient trend: one patient's PHQ-9 and GAD-7 over time with sessions, status and safety flags; the caseload."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from analysis import access
@@ -7,6 +11,17 @@ from analysis.charts import patient as patient_charts
 from analysis.views import caseload as caseload_views
 from analysis.views import patient as patient_views
 from ui import components, guard, state
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    import duckdb
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from analysis.engine.cohort import CohortFilter
+    from analysis.engine.timeline import Timeline
+    from analysis.views.patient import PatientRecord
 
 state.run_inside_frame()
 person = guard.page("patient")  # role check: a typed URL opens nothing the role does not
@@ -27,17 +42,21 @@ def _store_key() -> tuple:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _caseload(store_key: tuple, filters_key: str, _con, _timeline, _filters):
+def _caseload(
+    store_key: tuple, filters_key: str, _con: duckdb.DuckDBPyConnection, _timeline: Timeline, _filters: CohortFilter
+) -> pd.DataFrame:
     return caseload_views.caseload(_con, _timeline, _filters)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _record(store_key: tuple, patient_id: str, _con, _timeline):
+def _record(
+    store_key: tuple, patient_id: str, _con: duckdb.DuckDBPyConnection, _timeline: Timeline
+) -> PatientRecord | None:
     return patient_views.patient_record(_con, _timeline, patient_id)
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def _figure(store_key: tuple, patient_id: str, kind: str, instrument: str, _record):
+def _figure(store_key: tuple, patient_id: str, kind: str, instrument: str, _record: PatientRecord) -> go.Figure:
     """A patient's chart, built once per store version (read-only: never changed after it is made)."""
     if kind == "scores":
         span = patient_charts.date_span(_record.sessions, _record.assessments)
@@ -90,7 +109,7 @@ def _open_from_link(ids: list[str]) -> None:
         st.info(f"{linked} is not in the cohort the sidebar filters select; clear a filter to open them.")
 
 
-def _patient_section(record, instruments: tuple[str, ...]) -> None:
+def _patient_section(record: PatientRecord, instruments: tuple[str, ...]) -> None:
     st.subheader(f"Patient {record.patient_id}")
     st.caption(patient_views.patient_description(record.attributes))
     alert = patient_views.item9_alert_text(record.item9_alerts)
@@ -172,7 +191,7 @@ def _patient_section(record, instruments: tuple[str, ...]) -> None:
         )
 
 
-def _caseload_section(everyone, as_of) -> None:
+def _caseload_section(everyone: pd.DataFrame, as_of: dt.date) -> None:
     st.subheader("Caseload")
     gap = state.settings().course_gap_days
     include_inactive = st.toggle(f"Include patients with no session for over {gap} days", key="patient_show_inactive")

@@ -1,5 +1,10 @@
 """Quarterly report: the docs/DEFINITIONS.md report for one quarter beside the four before it, and its downloads."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from analysis import charts, wording
@@ -9,6 +14,11 @@ from analysis.reporting import report
 from analysis.reporting.summary import written_summary
 from analysis.views import quarterly as quarterly_views
 from ui import components, guard, state
+
+if TYPE_CHECKING:
+    from analysis.engine.cohort import CohortFilter
+    from analysis.engine.timeline import Timeline
+    from analysis.reporting.shapes import Report
 
 state.run_inside_frame()
 person = guard.page("quarterly")  # role check: a typed URL opens nothing the role does not
@@ -32,16 +42,18 @@ FORMATS = (
 )
 
 
-def _full_report(timeline, quarter: str, filters) -> dict:
+def _full_report(timeline: Timeline, quarter: str, filters: CohortFilter) -> Report:
     """The report with every count shown, cached per store version, quarter and cohort."""
     return components.cached(report.quarterly_report, timeline, quarter, filters, False)
 
 
-def _shown_report(timeline, quarter: str, filters, suppress: bool) -> dict:
+def _shown_report(timeline: Timeline, quarter: str, filters: CohortFilter, suppress: bool) -> Report:
     return quarterly_views.as_shown(_full_report(timeline, quarter, filters), timeline.settings, suppress)
 
 
-def _download(timeline, quarter: str, fmt: str, suppress: bool, filters):
+def _download(
+    timeline: Timeline, quarter: str, fmt: str, suppress: bool, filters: CohortFilter
+) -> Callable[[], str | bytes]:
     """The same function the CLI calls; run only when the button is clicked."""
     return lambda: report_export.render(timeline, quarter, fmt, suppress=suppress, filters=filters)
 

@@ -1,4 +1,5 @@
-"""A three-patient clinic worked by hand, shared by the patient-view, data-view and chart tests.
+"""A three-patient clinic worked by hand, shared by the patient-view, data-view and chart tests, and the
+helpers that build such a clinic (the five-patient clinic of tests/views/test_cohort_views.py uses them too).
 
 The data's last date is 2026-04-30 (B's last PHQ-9), so every "days since" counts to that day.
 
@@ -24,58 +25,60 @@ from analysis import ingest, store
 
 TODAY = dt.date(2026, 11, 26)
 DATA_END = dt.date(2026, 4, 30)
+ITEMS = [f"item_{k}" for k in range(1, 10)]
 
 
-def _phq9(patient, date, items=None, total=None):
-    answers = list(items) if items is not None else [None] * 9
+def score(patient, date, instrument, items=None, total=None):
+    """One questionnaire row: the answers given, in item order (blank after the last), and the total if written."""
+    answers = list(items) if items is not None else []
+    answers += [None] * (9 - len(answers))
     return {
         "patient_id": patient,
         "assessment_date": date,
-        "instrument": "PHQ-9",
-        **{f"item_{k + 1}": answers[k] for k in range(9)},
+        "instrument": instrument,
+        **dict(zip(ITEMS, answers)),
         "total": total,
     }
 
 
-def _gad7(patient, date, items):
-    return {
-        "patient_id": patient,
-        "assessment_date": date,
-        "instrument": "GAD-7",
-        **{f"item_{k + 1}": (items[k] if k < 7 else None) for k in range(9)},
-        "total": None,
-    }
+def store_tables(patients, sessions, assessments) -> list[tuple[str, pd.DataFrame]]:
+    """The three layout-A tables as an import reads them, answers and totals as whole numbers or blank."""
+    assessments = assessments.copy()
+    for column in ITEMS + ["total"]:
+        assessments[column] = assessments[column].astype("Int64")
+    return [("patients.csv", patients), ("sessions.csv", sessions), ("assessments.csv", assessments)]
+
+
+# A, B and C as the patients table records them (the five-patient clinic has the same three, plus D and E).
+PATIENTS = [
+    {
+        "patient_id": "A",
+        "age_band": "35-44",
+        "sex": "F",
+        "primary_condition": "TRD",
+        "site": "NORTH",
+        "clinician_id": "CLN-01",
+    },
+    {
+        "patient_id": "B",
+        "age_band": "25-34",
+        "sex": "M",
+        "primary_condition": "MDD",
+        "site": "SOUTH",
+        "clinician_id": "CLN-02",
+    },
+    {
+        "patient_id": "C",
+        "age_band": "55-64",
+        "sex": "F",
+        "primary_condition": "MDD",
+        "site": "NORTH",
+        "clinician_id": "CLN-01",
+    },
+]
 
 
 def tables() -> list[tuple[str, pd.DataFrame]]:
-    patients = pd.DataFrame(
-        [
-            {
-                "patient_id": "A",
-                "age_band": "35-44",
-                "sex": "F",
-                "primary_condition": "TRD",
-                "site": "NORTH",
-                "clinician_id": "CLN-01",
-            },
-            {
-                "patient_id": "B",
-                "age_band": "25-34",
-                "sex": "M",
-                "primary_condition": "MDD",
-                "site": "SOUTH",
-                "clinician_id": "CLN-02",
-            },
-            {
-                "patient_id": "C",
-                "age_band": "55-64",
-                "sex": "F",
-                "primary_condition": "MDD",
-                "site": "NORTH",
-                "clinician_id": "CLN-01",
-            },
-        ]
-    )
     sessions = [("A", f"2026-01-{d:02d}", "IV", "CLN-01") for d in (5, 7, 9, 12, 14, 16)]
     sessions += [("A", "2026-02-20", "IV", "CLN-01")]
     sessions += [("B", f"2026-04-{d:02d}", "Spravato", "CLN-02") for d in (14, 17, 21)]
@@ -83,24 +86,23 @@ def tables() -> list[tuple[str, pd.DataFrame]]:
     sessions = pd.DataFrame(sessions, columns=["patient_id", "session_date", "modality", "clinician_id"])
     assessments = pd.DataFrame(
         [
-            _phq9("A", "2026-01-05", [3, 3, 2, 3, 2, 2, 2, 2, 1]),  # 20
-            _phq9("A", "2026-01-16", [2, 2, 1, 2, 1, 1, 1, 2, 0]),  # 12
-            _phq9("A", "2026-01-20", [1, 1, 1, 1, 1, 1, 1, 1, 0]),  # 8
-            _phq9("A", "2026-03-10", total=15),
-            _phq9("B", "2026-04-10", [2, 2, 2, 2, 2, 2, 3, 3, 0]),  # 18
-            _phq9("B", "2026-04-17", [None] * 5 + [1, 1, 0, 1]),  # incomplete, item 9 = 1
-            _phq9("B", "2026-04-30", [2, 2, 1, 2, 1, 2, 1, 1, 2]),  # 14
-            _phq9("C", "2025-11-01", total=8),
-            _gad7("C", "2025-11-01", [2, 2, 2, 2, 1, 1, 2]),  # 12
+            score("A", "2026-01-05", "PHQ-9", [3, 3, 2, 3, 2, 2, 2, 2, 1]),  # 20
+            score("A", "2026-01-16", "PHQ-9", [2, 2, 1, 2, 1, 1, 1, 2, 0]),  # 12
+            score("A", "2026-01-20", "PHQ-9", [1, 1, 1, 1, 1, 1, 1, 1, 0]),  # 8
+            score("A", "2026-03-10", "PHQ-9", total=15),
+            score("B", "2026-04-10", "PHQ-9", [2, 2, 2, 2, 2, 2, 3, 3, 0]),  # 18
+            score("B", "2026-04-17", "PHQ-9", [None] * 5 + [1, 1, 0, 1]),  # incomplete, item 9 = 1
+            score("B", "2026-04-30", "PHQ-9", [2, 2, 1, 2, 1, 2, 1, 1, 2]),  # 14
+            score("C", "2025-11-01", "PHQ-9", total=8),
+            score("C", "2025-11-01", "GAD-7", [2, 2, 2, 2, 1, 1, 2]),  # 12
         ]
     )
-    for column in [f"item_{k}" for k in range(1, 10)] + ["total"]:
-        assessments[column] = assessments[column].astype("Int64")
-    return [("patients.csv", patients), ("sessions.csv", sessions), ("assessments.csv", assessments)]
+    return store_tables(pd.DataFrame(PATIENTS), sessions, assessments)
 
 
-def build(path: Path) -> Path:
+def build(path: Path, clinic_tables: list[tuple[str, pd.DataFrame]] | None = None) -> Path:
+    """A store at path holding the clinic's tables (by default the three-patient clinic), imported on TODAY."""
     with store.opened(path) as con:
-        result = ingest.import_tables(con, tables(), today=TODAY)
+        result = ingest.import_tables(con, clinic_tables if clinic_tables is not None else tables(), today=TODAY)
     assert result.ok, [p.sentence() for p in result.problems]
     return path

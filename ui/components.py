@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.timeline import Timeline
-from analysis.instruments import INSTRUMENTS
+from analysis.instruments import INSTRUMENTS, OutcomeRules
 from analysis.views.overview import ACTIVE_WINDOW_DAYS, courses_started
 from ui import state
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 # Plain-word restatements of docs/DEFINITIONS.md, one per topic; {placeholders} are the clinic's settings.
 DEFINITIONS: dict[str, str] = {
@@ -145,7 +148,7 @@ def _setting_words() -> dict[str, str]:
         rules
     )
 
-    def per_instrument(words) -> str:
+    def per_instrument(words: Callable[[OutcomeRules], str]) -> str:
         """'PHQ-9 and GAD-7: <words>; PCL-5: <other words>': instruments sharing a rule are named together."""
         grouped: dict[str, list[str]] = {}
         for code in shown:
@@ -188,7 +191,7 @@ def definitions_expander(topics: list[str], expanded: bool = False) -> None:
         )
 
 
-def instrument_picker(instruments, key: str, label: str = "Questionnaire") -> str:
+def instrument_picker(instruments: Iterable[str], key: str, label: str = "Questionnaire") -> str:
     """The questionnaires the clinic records, as a one-click picker; the first is picked by default.
 
     Only instruments with assessments in the store are offered (docs/DEFINITIONS.md), so a clinic that never
@@ -212,7 +215,7 @@ def percent(rate: float | None, digits: int = 0) -> str:
     return "—" if rate is None else f"{rate * 100:.{digits}f}%"
 
 
-def ci_words(ci, as_percent: bool = True, digits: int = 0) -> str:
+def ci_words(ci: Sequence[float | None] | None, as_percent: bool = True, digits: int = 0) -> str:
     """'95% CI 41–58%' or '' when the interval cannot be computed."""
     low, high = (list(ci) + [None, None])[:2] if ci is not None else (None, None)
     if low is None or high is None:
@@ -223,7 +226,12 @@ def ci_words(ci, as_percent: bool = True, digits: int = 0) -> str:
 
 
 def rate_tile(
-    label: str, successes: int | None, n: int | None, rate: float | None, ci, help: str | None = None
+    label: str,
+    successes: int | str | None,
+    n: int | str | None,
+    rate: float | None,
+    ci: Sequence[float | None] | None,
+    help: str | None = None,
 ) -> None:
     """A rate in a bordered tile: '54%', with 'n/N courses · 95% CI' under it; '—' with a reason when n is 0."""
     with st.container(border=True):
@@ -235,7 +243,7 @@ def rate_tile(
             st.caption(f"{successes} of {n} courses" + (f" · {interval}" if interval else ""))
 
 
-def count_tile(label: str, value, help: str | None = None, caption: str | None = None) -> None:
+def count_tile(label: str, value: int | str | None, help: str | None = None, caption: str | None = None) -> None:
     """A plain count in a bordered tile (courses started, active patients)."""
     with st.container(border=True):
         st.metric(label, "—" if value is None else f"{value:,}" if isinstance(value, int) else value, help=help)
@@ -247,7 +255,7 @@ def mean_tile(
     label: str,
     mean: float | None,
     n: int | None,
-    ci,
+    ci: Sequence[float | None] | None,
     unit: str = "points",
     signed: bool = False,
     help: str | None = None,
@@ -319,11 +327,11 @@ def cached(function: Callable, timeline: Timeline, *args, **kwargs) -> Any:
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def _figure(module: str, name: str, args: tuple, kwargs: tuple):
+def _figure(module: str, name: str, args: tuple, kwargs: tuple) -> go.Figure:
     return getattr(importlib.import_module(module), name)(*args, **dict(kwargs))
 
 
-def figure(chart: Callable, *args, **kwargs):
+def figure(chart: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
     """chart(*args) from analysis.charts, built once per distinct input (building a plotly figure is slow).
 
     The same Figure object is handed to every session: pass it to st.plotly_chart, never change it.

@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from analysis.access import Person
 from ui import auth, state
+
+if TYPE_CHECKING:
+    from streamlit.navigation.page import StreamlitPage
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +108,7 @@ def page(key: str) -> Person:
     return person
 
 
-def pages_for(person: Person, pages: dict[str, list]) -> dict[str, list]:
+def pages_for(person: Person, pages: dict[str, list[StreamlitPage]]) -> dict[str, list[StreamlitPage]]:
     """The navigation's sections with only the pages this person's role opens (page key = file name)."""
     allowed = {
         section: [page for page in entries if person.may_open(_page_key(page))] for section, entries in pages.items()
@@ -112,12 +116,12 @@ def pages_for(person: Person, pages: dict[str, list]) -> dict[str, list]:
     return {section: entries for section, entries in allowed.items() if entries}
 
 
-def _page_key(page) -> str:
+def _page_key(page: StreamlitPage) -> str:
     # st.Page keeps its script path privately; its URL path is the file name except for the default page.
     return page.url_path or "overview"
 
 
-def run(navigation) -> None:
+def run(navigation: StreamlitPage) -> None:
     """Run the chosen page; an unexpected error goes to the server log and the page shows only its id."""
     try:
         navigation.run()

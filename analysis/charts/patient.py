@@ -76,7 +76,7 @@ def _session_markers(figure: go.Figure, sessions: pd.DataFrame) -> None:
         )
 
 
-def _reference_lines(figure: go.Figure, lines: pd.DataFrame, instrument: str, span) -> None:
+def _reference_lines(figure: go.Figure, lines: pd.DataFrame, instrument: str, span: list[pd.Timestamp] | None) -> None:
     rows = lines.loc[lines["instrument"] == instrument]
     several = rows["course_number"].nunique() > 1
     rule = rows["response_rule"].dropna()
@@ -126,7 +126,7 @@ def patient_scores(
     sessions: pd.DataFrame,
     lines: pd.DataFrame,
     instrument: str,
-    span=None,
+    span: list[pd.Timestamp] | None = None,
 ) -> go.Figure:
     """One patient's PHQ-9 or GAD-7 totals over time, on the severity bands, with sessions and reference lines.
 

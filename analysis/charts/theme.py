@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -143,11 +145,13 @@ def no_data(figure: go.Figure, sentence: str) -> go.Figure:
     return figure
 
 
-def percent(value) -> float | None:
+def percent(value: float | None) -> float | None:
     return None if value is None or pd.isna(value) else float(value) * 100
 
 
-def error_bars(rates, lows, highs, colour: str) -> dict:
+def error_bars(
+    rates: Iterable[float | None], lows: Iterable[float | None], highs: Iterable[float | None], colour: str
+) -> dict:
     """Asymmetric error bars in percentage points from fractions (missing ends collapse onto the rate)."""
     rate = [percent(r) for r in rates]
     low = [percent(v) if percent(v) is not None else r for v, r in zip(lows, rate)]
@@ -183,21 +187,23 @@ def measure_colours(measures: list[str]) -> list[str]:
 # Thin data: a point from two patients must not look like a point from two hundred.
 
 MIN_N_SHOWN = 5  # the default of settings.toml [reporting] min_n_shown
+# The n under a point: a whole number, the string '<11' when suppression withholds it, NaN or None when missing.
+PointCount = int | float | str | None
 
 
-def _count(n) -> int | None:
+def _count(n: PointCount) -> int | None:
     """n as a whole number; None when it is not one (a suppressed '<11', a missing value)."""
     if n is None or isinstance(n, str) or pd.isna(n):
         return None
     return int(n)
 
 
-def is_thin(n, min_n: int) -> bool:
+def is_thin(n: PointCount, min_n: int) -> bool:
     count = _count(n)
     return count is not None and 0 < count < min_n
 
 
-def solid_values(values, counts, min_n: int) -> list[float | None]:
+def solid_values(values: Iterable[float | None], counts: Iterable[PointCount], min_n: int) -> list[float | None]:
     """The values a line may join: None where the value is missing or built on fewer than min_n.
 
     Plotly breaks a line at None (connectgaps stays off), so a withheld, missing or thin point
@@ -215,15 +221,15 @@ def thin_note(min_n: int, unit: str = "courses") -> str:
 
 def add_thin_points(
     figure: go.Figure,
-    x,
-    values,
-    counts,
+    x: Iterable[str | float],
+    values: Sequence[float | None],
+    counts: Sequence[PointCount],
     min_n: int,
     colour: str,
     name: str,
     *,
-    lows=None,
-    highs=None,
+    lows: Sequence[float | None] | None = None,
+    highs: Sequence[float | None] | None = None,
     unit: str = "courses",
     hover_format: str = ".1f",
 ) -> bool:

@@ -487,7 +487,9 @@ def _patient_frame(patients: dict[str, np.ndarray]) -> pd.DataFrame:
     )
 
 
-def _session_frame(sessions: dict[str, np.ndarray], patients: dict[str, np.ndarray], day_zero) -> pd.DataFrame:
+def _session_frame(
+    sessions: dict[str, np.ndarray], patients: dict[str, np.ndarray], day_zero: np.datetime64
+) -> pd.DataFrame:
     order = np.lexsort((sessions["day"], sessions["patient"]))
     return pd.DataFrame(
         {
@@ -501,7 +503,9 @@ def _session_frame(sessions: dict[str, np.ndarray], patients: dict[str, np.ndarr
     )
 
 
-def _assessment_frame(assessments: dict[str, np.ndarray], patients: dict[str, np.ndarray], day_zero) -> pd.DataFrame:
+def _assessment_frame(
+    assessments: dict[str, np.ndarray], patients: dict[str, np.ndarray], day_zero: np.datetime64
+) -> pd.DataFrame:
     order = np.lexsort((assessments["instrument"] == "PHQ-9", assessments["day"], assessments["patient"]))
     items = assessments["items"][order]
     frame = pd.DataFrame(

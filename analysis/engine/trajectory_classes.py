@@ -22,7 +22,7 @@ SHORT_LABELS = {"early": "Early", "late": "Late", "unsustained": "Unsustained", 
 EARLY_MAX_T = 2
 
 
-def _responds(instrument: str, baseline, score, settings: Settings):
+def _responds(instrument: str, baseline: pd.Series, score: pd.Series, settings: Settings) -> np.ndarray:
     """The instrument's response rule in force (a fraction of baseline or a drop in points), on Series too."""
     return settings.rules_for(instrument).responds(baseline, score)
 

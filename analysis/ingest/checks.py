@@ -126,7 +126,7 @@ class Checker:
         codes, values = self.distinct(name)
         return (values != "").to_numpy(dtype=bool)[codes]
 
-    def _record(self, mask: np.ndarray, column: str, values, reasons) -> None:
+    def _record(self, mask: np.ndarray, column: str, values: str | list[str], reasons: str | np.ndarray) -> None:
         self.found.append(
             pd.DataFrame(
                 {
@@ -139,7 +139,7 @@ class Checker:
             )
         )
 
-    def flag(self, mask, column: str, values, reason) -> None:
+    def flag(self, mask: np.ndarray, column: str, values: str | pd.Series, reason: str | np.ndarray) -> None:
         """A problem for every row where mask is true; values: one per row, or one for all; reason likewise."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
@@ -150,7 +150,7 @@ class Checker:
             reason = reason[mask]
         self._record(mask, column, values, reason)
 
-    def flag_distinct(self, name: str, bad, reason, *, hide_value: bool = False) -> None:
+    def flag_distinct(self, name: str, bad: np.ndarray, reason: str | np.ndarray, *, hide_value: bool = False) -> None:
         """A problem for every row whose value is bad; bad (and reason, if an array) run over distinct values."""
         codes, values = self.distinct(name)
         bad = np.asarray(bad, dtype=bool)
@@ -165,7 +165,7 @@ class Checker:
         codes, values = self.distinct(name)
         self.flag_distinct(name, (values == "").to_numpy(dtype=bool), f"is blank; {name} is required on every row.")
 
-    def spread(self, name: str, per_value) -> pd.Series:
+    def spread(self, name: str, per_value: pd.Series | np.ndarray) -> pd.Series:
         """Text per distinct value (NaN for none) spread to the rows, kept in Arrow (no Python objects)."""
         codes, _ = self.distinct(name)
         per_value = pd.Series(per_value, dtype="str")

@@ -100,7 +100,7 @@ def parse_mapping(text: str, name: str = "mapping") -> Mapping:
     )
 
 
-def _strings(value, where: str, key: str) -> tuple[str, ...]:
+def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

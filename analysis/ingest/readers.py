@@ -48,7 +48,7 @@ class RawTable:
     frame: pd.DataFrame
 
 
-def _cell_text(value) -> str:
+def _cell_text(value: object) -> str:
     """A spreadsheet cell as the text a CSV export would have held."""
     if value is None:
         return ""

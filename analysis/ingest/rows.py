@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,7 @@ import pandas as pd
 from analysis.ingest.checks import AGE_BAND_ALIASES, CONDITION_ALIASES, INSTRUMENT_ALIASES, SEX_ALIASES, Checker
 from analysis.ingest.headers import ITEM_COLUMNS, modality_for
 from analysis.ingest.problems import Refusal, problems_from
-from analysis.instruments import INSTRUMENTS, MAX_ITEMS, score_items
+from analysis.instruments import INSTRUMENTS, MAX_ITEMS, Instrument, score_items
 from analysis.vocabulary import AGE_BANDS
 
 MODALITY_REASON = (
@@ -30,7 +30,7 @@ def _score_block(
 
     # Each row's answers and total are checked against its own instrument's ranges; a row whose
     # instrument is unknown (already a problem) is read in the widest range any instrument allows.
-    def per_row(value, widest):
+    def per_row(value: Callable[[Instrument], int], widest: int) -> np.ndarray:
         return (
             instrument_code.map({code: value(i) for code, i in INSTRUMENTS.items()}).fillna(widest).to_numpy(np.int64)
         )

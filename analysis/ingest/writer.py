@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 
+import duckdb
 import pandas as pd
 
 from analysis import store
@@ -19,7 +20,9 @@ def _current_user() -> str | None:
         return None
 
 
-def _resolve_quarantine(con, incoming: dict[str, pd.DataFrame], import_ids: dict[str, int]) -> None:
+def _resolve_quarantine(
+    con: duckdb.DuckDBPyConnection, incoming: dict[str, pd.DataFrame], import_ids: dict[str, int]
+) -> None:
     """Quarantined rows of earlier imports whose key this import brings in cleanly are marked resolved.
 
     They stay in the table for the audit; the Data page hides them by default and counts them apart.
@@ -58,7 +61,7 @@ def _resolve_quarantine(con, incoming: dict[str, pd.DataFrame], import_ids: dict
 
 
 def write_batch(
-    con,
+    con: duckdb.DuckDBPyConnection,
     batch: Batch,
     summaries: dict[str, FileSummary],
     labels_of: dict[str, str],

@@ -8,9 +8,16 @@ these records and nothing else. Definitions: docs/DEFINITIONS.md §1 and §4.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias, overload
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import NDArray
+
+    # Scores of many courses at once: the outcome rules answer them with an array, one answer per course.
+    Scores: TypeAlias = NDArray[np.floating] | NDArray[np.integer] | pd.Series
 
 # How the response rule is written: the endpoint at most a fraction of baseline (PHQ-9, GAD-7), or
 # a fall of at least some points (PCL-5).
@@ -36,7 +43,11 @@ class OutcomeRules:
     remission_max: int  # endpoint at or below this: remission
     reliable_change: int  # points of change that count as reliable
 
-    def responds(self, baseline, endpoint):
+    @overload
+    def responds(self, baseline: float, endpoint: float) -> bool: ...
+    @overload
+    def responds(self, baseline: Scores, endpoint: Scores) -> NDArray[np.bool_]: ...
+    def responds(self, baseline: float | Scores, endpoint: float | Scores) -> bool | NDArray[np.bool_]:
         """Does the endpoint meet the response rule? Works on numbers and on numpy arrays alike."""
         baseline = np.asarray(baseline, dtype=float)
         endpoint = np.asarray(endpoint, dtype=float)
@@ -46,11 +57,19 @@ class OutcomeRules:
             met = baseline - endpoint >= self.response_value
         return met if met.ndim else bool(met)
 
-    def remits(self, endpoint):
+    @overload
+    def remits(self, endpoint: float) -> bool: ...
+    @overload
+    def remits(self, endpoint: Scores) -> NDArray[np.bool_]: ...
+    def remits(self, endpoint: float | Scores) -> bool | NDArray[np.bool_]:
         met = np.asarray(endpoint, dtype=float) <= self.remission_max
         return met if met.ndim else bool(met)
 
-    def lost_response(self, baseline, score):
+    @overload
+    def lost_response(self, baseline: float, score: float) -> bool: ...
+    @overload
+    def lost_response(self, baseline: Scores, score: Scores) -> NDArray[np.bool_]: ...
+    def lost_response(self, baseline: float | Scores, score: float | Scores) -> bool | NDArray[np.bool_]:
         """Loss of response (docs/DEFINITIONS.md §5): at or above eligibility and no longer meeting the response rule."""
         baseline = np.asarray(baseline, dtype=float)
         score = np.asarray(score, dtype=float)
@@ -61,7 +80,11 @@ class OutcomeRules:
         lost = (score >= self.eligibility_min) & ~still
         return lost if lost.ndim else bool(lost)
 
-    def response_threshold(self, baseline):
+    @overload
+    def response_threshold(self, baseline: float) -> float: ...
+    @overload
+    def response_threshold(self, baseline: Scores) -> NDArray[np.floating]: ...
+    def response_threshold(self, baseline: float | Scores) -> float | NDArray[np.floating]:
         """The highest endpoint that still counts as a response, for a reference line on a chart."""
         baseline = np.asarray(baseline, dtype=float)
         if self.response_kind == "fraction":
@@ -128,7 +151,7 @@ class Instrument:
     def total_min(self) -> int:
         return self.n_items * self.item_min
 
-    def band(self, total) -> str | None:
+    def band(self, total: float | None) -> str | None:
         if total is None or total != total:  # None or NaN
             return None
         for band in self.bands:

@@ -58,7 +58,7 @@ def score_items(instrument: Instrument, items: np.ndarray, supplied_total: np.nd
     return {"total": total, "method": method, "mismatch": mismatch, "n_answered": n_answered, "item_sum": item_sum}
 
 
-def _is_whole(value) -> bool:
+def _is_whole(value: object) -> bool:
     """An answer or total must be a whole number: 2 or 2.0, never 2.5, True or '2'."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         return False

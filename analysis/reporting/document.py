@@ -8,6 +8,7 @@ from analysis.engine.long_term import MEASURE_WORDS as LONG_TERM_WORDS
 from analysis.engine.long_term import met_key
 from analysis.instruments import OutcomeRules
 from analysis.reporting.published import PUBLISHED_RESULTS
+from analysis.reporting.shapes import Count, Interval, Report
 
 GROUP_NAMES = {"itt": "Intention to treat", "completers": "Completers"}
 DASH = "-"
@@ -24,7 +25,7 @@ class Table:
     widths: tuple[float, ...] = field(default=())
 
 
-def rule_sentences(report: dict) -> list[str]:
+def rule_sentences(report: Report) -> list[str]:
     """Each reported instrument's rules in words, from the settings the report was made with."""
     sentences = []
     for code in report["instruments"]:
@@ -36,7 +37,7 @@ def rule_sentences(report: dict) -> list[str]:
     return sentences
 
 
-def count_text(value) -> str:
+def count_text(value: Count | None) -> str:
     """12 -> '12'; '<11' stays; None -> '-'."""
     if value is None:
         return DASH
@@ -48,7 +49,7 @@ def percent_text(rate: float | None) -> str:
     return DASH if rate is None else f"{rate * 100:.1f}%"
 
 
-def rate_text(rate, ci, n=None) -> str:
+def rate_text(rate: float | None, ci: Interval | None, n: Count | None = None) -> str:
     """'52.3% (38.0-66.2%)'; 'withheld' when suppression hides it; '-' when there is nothing to count."""
     if rate is None:
         return DASH if n in (0, None) else "withheld (small numbers)"
@@ -58,7 +59,7 @@ def rate_text(rate, ci, n=None) -> str:
     return f"{rate * 100:.1f}% ({low * 100:.1f}-{high * 100:.1f}%)"
 
 
-def mean_text(value, ci=None) -> str:
+def mean_text(value: float | None, ci: Interval | None = None) -> str:
     """'12.5 (10.1 to 14.9)'; '-' when withheld or empty."""
     if value is None:
         return DASH
@@ -72,7 +73,7 @@ def period_title(period: str) -> str:
     return "all courses" if period == "all" else period
 
 
-def course_table(report: dict) -> Table:
+def course_table(report: Report) -> Table:
     median = report["median_booster_interval_days"]
     rows = [
         ("Courses started", count_text(report["courses_started"])),
@@ -87,7 +88,7 @@ def course_table(report: dict) -> Table:
     return Table("Courses", ("Measure", "Value"), rows, widths=(3, 1))
 
 
-def outcome_table(report: dict) -> Table:
+def outcome_table(report: Report) -> Table:
     rows = []
     for code, summary in report["instruments"].items():
         for group in ("itt", "completers"):
@@ -122,7 +123,7 @@ def outcome_table(report: dict) -> Table:
     )
 
 
-def score_table(report: dict) -> Table:
+def score_table(report: Report) -> Table:
     rows = []
     for code, summary in report["instruments"].items():
         left_out = summary["left_out"]
@@ -152,7 +153,7 @@ def score_table(report: dict) -> Table:
     return Table("Scores (intention to treat)", ("Instrument", "Measure", "Value"), rows, widths=(1, 3.2, 2.2))
 
 
-def pattern_table(report: dict) -> Table:
+def pattern_table(report: Report) -> Table:
     rows = []
     for code, summary in report["instruments"].items():
         classes = summary["trajectory_classes"]
@@ -188,7 +189,7 @@ def pattern_table(report: dict) -> Table:
     )
 
 
-def long_term_table(report: dict) -> Table:
+def long_term_table(report: Report) -> Table:
     block = report["long_term"]
     rows = [("Patients with an index PHQ-9 of 10 or more", count_text(block["index_n"]), "", "", "", "")]
     for key, words in LONG_TERM_WORDS.items():
@@ -214,7 +215,7 @@ def long_term_table(report: dict) -> Table:
     )
 
 
-def trajectory_table(report: dict) -> Table:
+def trajectory_table(report: Report) -> Table:
     rows = []
     for code, summary in report["instruments"].items():
         for point in summary["trajectory"]:
@@ -230,7 +231,7 @@ def trajectory_table(report: dict) -> Table:
     )
 
 
-def published_table(report: dict) -> Table:
+def published_table(report: Report) -> Table:
     """The clinic's PHQ-9 ITT and completer rates beside published real-world results, with citations."""
     phq9 = report["instruments"].get("PHQ-9")
     rows = []
@@ -271,7 +272,7 @@ def citations() -> list[str]:
     ]
 
 
-def report_tables(report: dict) -> list[Table]:
+def report_tables(report: Report) -> list[Table]:
     """Every table of the document, in reading order."""
     return [
         course_table(report),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from analysis.reporting.report import (
     period_label,
     quarterly_report,
 )
+from analysis.reporting.shapes import Count, InstrumentBlock, Interval, Report
 from analysis.reporting.summary import written_summary
 from analysis.settings import load_settings
 from analysis.spreadsheet import csv_text
@@ -36,7 +38,7 @@ CLASS_WORDS = {
 }
 
 
-def completers_note(summary: dict, instrument: str, window_days: int) -> str:
+def completers_note(summary: InstrumentBlock, instrument: str, window_days: int) -> str:
     """Beside the completers' n: how many finished induction with no end-of-induction score, and what would count.
 
     Empty when the instrument has neither completers nor such courses (nothing to explain)."""
@@ -54,16 +56,23 @@ def completers_note(summary: dict, instrument: str, window_days: int) -> str:
     return sentence
 
 
-def to_json(report: dict) -> str:
+def to_json(report: Report) -> str:
     return json.dumps(report, indent=2, default=str) + "\n"
 
 
-def tidy_table(report: dict) -> pd.DataFrame:
+def tidy_table(report: Report) -> pd.DataFrame:
     """One row per figure: what a quality lead pastes into a board pack."""
     rows = []
 
-    def add(section, instrument, measure, value, ci=None, denominator=None):
-        ci = ci or (None, None)
+    def add(
+        section: str,
+        instrument: str | None,
+        measure: str,
+        value: Count | float | None,
+        ci: Interval | None = None,
+        denominator: Count | None = None,
+    ) -> None:
+        ci = ci or [None, None]
         lowered = measure.lower()
         kind = (
             "rate"
@@ -186,12 +195,12 @@ def tidy_table(report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype=object)
 
 
-def settings_table(report: dict) -> pd.DataFrame:
+def settings_table(report: Report) -> pd.DataFrame:
     """The settings the report was made with, in plain words (never a local file path)."""
     return pd.DataFrame(settings_rows(report["settings"]), columns=["setting", "value"])
 
 
-def _notes(report: dict) -> list[str]:
+def _notes(report: Report) -> list[str]:
     return [
         (suppression_note if report["suppressed"] else internal_use_note)(report["settings"]),
         f"Period: {period_label(report['quarter'])} (courses by the date of their first session). "
@@ -200,14 +209,14 @@ def _notes(report: dict) -> list[str]:
     ]
 
 
-def to_csv(report: dict) -> str:
+def to_csv(report: Report) -> str:
     """The tidy table; every row says whether small cells were suppressed, so no copy loses it."""
     table = tidy_table(report)
     table["suppression"] = _notes(report)[0]
     return csv_text(table)
 
 
-def _document_parts(report: dict, history: list[dict], durability: dict | None) -> dict:
+def _document_parts(report: Report, history: list[Report], durability: dict | None) -> dict:
     """What the HTML and the PDF both lay out: the summary, the charts, the settings, the notes."""
     from analysis import charts  # the charts sit one layer up; only the document exports need them
 
@@ -243,23 +252,23 @@ def _document_parts(report: dict, history: list[dict], durability: dict | None) 
     }
 
 
-def to_xlsx(report: dict, history: list[dict] | None = None) -> bytes:
+def to_xlsx(report: Report, history: list[Report] | None = None) -> bytes:
     return xlsx.to_xlsx(report, tidy_table(report), _document_parts(report, history or [], None))
 
 
-def to_html(report: dict, history: list[dict] | None = None, durability: dict | None = None) -> str:
+def to_html(report: Report, history: list[Report] | None = None, durability: dict | None = None) -> str:
     return html.to_html(report, **_document_parts(report, history or [], durability))
 
 
 def to_pdf(
-    report: dict, history: list[dict] | None = None, durability: dict | None = None, browser: str | None = None
+    report: Report, history: list[Report] | None = None, durability: dict | None = None, browser: str | None = None
 ) -> bytes:
     return pdf.to_pdf(report, **_document_parts(report, history or [], durability), browser=browser)
 
 
 def report_history(
     timeline: Timeline, quarter: str, filters: CohortFilter | None, suppress: bool, count: int = 4
-) -> list[dict]:
+) -> list[Report]:
     """The reports of the `count` quarters before `quarter`, for a trend beside it."""
     from analysis.reporting.report import previous_quarters
 
@@ -308,7 +317,7 @@ def period_durability(timeline: Timeline, period: str, filters: CohortFilter | N
     return view
 
 
-def run_cli(args) -> int:
+def run_cli(args: argparse.Namespace) -> int:
     try:
         quarter = parse_quarter(args.quarter)
         settings = load_settings(args.settings)

@@ -13,6 +13,7 @@ import plotly
 import plotly.graph_objects as go
 
 from analysis.reporting.document import Table, citations, count_text, published_table, report_tables
+from analysis.reporting.shapes import Report
 
 
 def _table(table: Table) -> str:
@@ -52,7 +53,7 @@ def _chart_script(figures: list[go.Figure]) -> str:
 
 
 def to_html(
-    report: dict,
+    report: Report,
     *,
     summary: list[str],
     period_label: str,

@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from analysis.reporting.document import Table, citations, period_title, published_table, report_tables
+from analysis.reporting.shapes import Report
 from analysis.settings import REPO_ROOT
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ def definitions_text(path: Path = DEFINITIONS_PATH) -> list[tuple[str, str]]:
 
 
 def to_pdf(
-    report: dict,
+    report: Report,
     *,
     summary: list[str],
     period_label: str,

@@ -112,7 +112,7 @@ def period_label(period: str) -> str:
     return f"{period} ({start:%b}–{end:%b %Y})"
 
 
-def refuse_future(quarter: str, data_last_date) -> None:
+def refuse_future(quarter: str, data_last_date: dt.date | None) -> None:
     """A quarter that starts after the data's last date has no courses yet: a report of zeros would mislead."""
     if quarter == "all" or data_last_date is None or pd.isna(data_last_date):
         return
@@ -125,7 +125,7 @@ def refuse_future(quarter: str, data_last_date) -> None:
         )
 
 
-def _number(value) -> float | None:
+def _number(value: float | None) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
     return float(value)

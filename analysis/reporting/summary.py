@@ -6,28 +6,29 @@ from analysis.engine.long_term import MEASURE_WORDS as LONG_TERM_WORDS
 from analysis.reporting.document import percent_text, period_title
 from analysis.reporting.published import PUBLISHED_RESULTS
 from analysis.reporting.report import period_kind
+from analysis.reporting.shapes import Count, Report
 
 INSTRUMENT = "PHQ-9"
 
 
-def _courses(value) -> str:
+def _courses(value: Count) -> str:
     """12 -> '12 courses'; '<11' -> 'fewer than 11 courses'."""
     return _amount(value, "course", "courses")
 
 
-def _amount(value, one: str, many: str) -> str:
+def _amount(value: Count, one: str, many: str) -> str:
     if isinstance(value, str) and value.startswith("<"):
         return f"fewer than {value[1:]} {many}"
     return f"{value} {one if value == 1 else many}"
 
 
-def _why_no_rate(n) -> str:
+def _why_no_rate(n: Count | None) -> str:
     if n in (0, None):
         return "no eligible course has finished induction yet"
     return "it is withheld because fewer than 11 courses or events count (small-cell suppression)"
 
 
-def _outcome_sentences(report: dict, history: list[dict]) -> list[str]:
+def _outcome_sentences(report: Report, history: list[Report]) -> list[str]:
     summary = report["instruments"].get(INSTRUMENT)
     if summary is None:
         return []
@@ -80,7 +81,7 @@ def _outcome_sentences(report: dict, history: list[dict]) -> list[str]:
     return sentences
 
 
-def _completion_sentence(report: dict) -> str:
+def _completion_sentence(report: Report) -> str:
     return (
         f"{_courses(report['courses_started']).capitalize()} started in {period_title(report['quarter'])}: "
         f"{_amount(report['induction_completed'], 'completed', 'completed')} induction and "
@@ -88,7 +89,7 @@ def _completion_sentence(report: dict) -> str:
     )
 
 
-def _durability_sentence(report: dict) -> str:
+def _durability_sentence(report: Report) -> str:
     boosters = report["boosters_delivered"]
     median = report["median_booster_interval_days"]
     if boosters == 0:
@@ -101,7 +102,7 @@ def _durability_sentence(report: dict) -> str:
     )
 
 
-def _long_term_sentence(report: dict) -> str | None:
+def _long_term_sentence(report: Report) -> str | None:
     block = report.get("long_term")
     if not block:
         return None
@@ -118,7 +119,7 @@ def _long_term_sentence(report: dict) -> str | None:
     return f"The rate of {words} is withheld because fewer than 11 patients or remissions count."
 
 
-def _safety_sentence(report: dict) -> str:
+def _safety_sentence(report: Report) -> str:
     positive, unknown = report["item9_positive_baseline"], report["item9_unknown_baseline"]
     sentence = f"Safety: {_courses(positive)} had PHQ-9 item 9 (thoughts of self-harm) at 1 or more at baseline"
     if unknown not in (0, None):
@@ -126,7 +127,7 @@ def _safety_sentence(report: dict) -> str:
     return sentence + "."
 
 
-def written_summary(report: dict, history: list[dict] | None = None) -> list[str]:
+def written_summary(report: Report, history: list[Report] | None = None) -> list[str]:
     """Plain sentences for the top of the quarterly page, the HTML and the PDF.
 
     Every number comes from `report`, the reports of the periods before (`history`) or the published

@@ -6,11 +6,11 @@ import copy
 
 import numpy as np
 
-from analysis.reporting.shapes import Report
+from analysis.reporting.shapes import Count, Report
 from analysis.wording import suppressed_label
 
 
-def _small(count, limit: int) -> bool:
+def _small(count: Count, limit: int) -> bool:
     return isinstance(count, (int, np.integer)) and 1 <= count <= limit
 
 
@@ -20,7 +20,7 @@ def suppress_report(report: Report, limit: int = 10) -> Report:
     out["suppressed"] = True
     shown = suppressed_label(limit)
 
-    def count(value):
+    def count(value: Count) -> Count:
         return shown if _small(value, limit) else value
 
     if _small(report["boosters_delivered"], limit):

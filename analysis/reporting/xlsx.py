@@ -8,7 +8,9 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
+from analysis.reporting.shapes import Count, Report
 from analysis.spreadsheet import neutralised
 
 HEADERS = ("Section", "Instrument", "Measure", "Value", "95% CI", "Out of (n)")
@@ -18,7 +20,7 @@ NOTE_FILL = PatternFill("solid", fgColor="EEF4FB")
 FORMATS = {"rate": "0.0%", "mean": "0.0", "days": "0.0", "count": "0"}
 
 
-def interval_text(kind: str, low, high) -> str:
+def interval_text(kind: str, low: float | None, high: float | None) -> str:
     """'38.0–66.2%' for a rate, '10.1 to 14.9' for a mean; blank when there is none (or it is withheld)."""
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return ""
@@ -27,7 +29,7 @@ def interval_text(kind: str, low, high) -> str:
     return f"{low:.1f} to {high:.1f}"
 
 
-def _cell_value(value):
+def _cell_value(value: Count | float | None) -> int | float | str | None:
     """Numbers stay numbers (Excel formats them); '<11' stays text; missing is blank."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
@@ -36,7 +38,7 @@ def _cell_value(value):
     return float(value) if isinstance(value, float) else int(value)
 
 
-def _fit(sheet, minimum: int = 8, maximum: int = 80) -> None:
+def _fit(sheet: Worksheet, minimum: int = 8, maximum: int = 80) -> None:
     for column in sheet.columns:
         longest = max((len(str(cell.value)) for cell in column if cell.value is not None), default=0)
         sheet.column_dimensions[get_column_letter(column[0].column)].width = min(max(minimum, longest + 2), maximum)
@@ -70,7 +72,7 @@ def _figures_sheet(workbook: Workbook, title: str, table: pd.DataFrame) -> None:
     _fit(sheet)
 
 
-def to_xlsx(report: dict, figures: pd.DataFrame, parts: dict) -> bytes:
+def to_xlsx(report: Report, figures: pd.DataFrame, parts: dict) -> bytes:
     """Title sheet (clinic, period, cohort, suppression, summary), Outcomes, Trajectory and Settings sheets."""
     workbook = Workbook()
     title = workbook.active

@@ -24,5 +24,5 @@ def proportion(successes: int, n: int) -> dict:
     return {"successes": int(successes), "n": int(n), "rate": successes / n if n else None, "ci": [low, high]}
 
 
-def as_date(value) -> dt.date | None:
+def as_date(value: dt.date | None) -> dt.date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()

@@ -227,7 +227,7 @@ def quarterly_table(trend: pd.DataFrame) -> pd.DataFrame:
     if trend.empty:
         return pd.DataFrame(columns=["Start quarter", "Courses started", *TREND_MEASURES.values()])
 
-    def cell(row) -> str:
+    def cell(row: pd.Series) -> str:
         if not row["n"]:
             return "—"
         return f"{row['rate'] * 100:.0f}% ({row['successes']}/{row['n']})"

@@ -49,7 +49,7 @@ class PatientRecord:
 # Item 9
 
 
-def item9_status(instrument: str, item9) -> str:
+def item9_status(instrument: str, item9: float | None) -> str:
     """'positive', 'negative' or 'unknown' for a PHQ-9 row ('' for other instruments).
 
     A PHQ-9 with no item 9 answer (a total-only row, or item 9 left blank) is unknown, never negative.
@@ -61,7 +61,7 @@ def item9_status(instrument: str, item9) -> str:
     return "positive" if int(item9) >= 1 else "negative"
 
 
-def item9_text(instrument: str, item9) -> str:
+def item9_text(instrument: str, item9: float | None) -> str:
     status = item9_status(instrument, item9)
     if status == "positive":
         return f"item 9 = {int(item9)} ({ITEM_ANSWERS[int(item9)]})"
@@ -91,7 +91,7 @@ def patient_assessments(con: duckdb.DuckDBPyConnection, patient_id: str) -> pd.D
     return frame
 
 
-def _item_list(items) -> list:
+def _item_list(items: list[int] | np.ndarray | None) -> list[int | None]:
     """Answers in item order, None where unanswered (the SQL marks those -1)."""
     if items is None or (not isinstance(items, (list, np.ndarray)) and pd.isna(items)):
         return []

@@ -12,7 +12,9 @@ from analysis.engine.timeline import Timeline
 from analysis.reporting import document
 from analysis.reporting.export import GROUP_NAMES
 from analysis.reporting.report import period_kind, period_label, quarter_bounds
+from analysis.reporting.shapes import Count, Interval, Report
 from analysis.reporting.suppression import suppress_long_term, suppress_report
+from analysis.settings import Settings
 
 ALL = "all"
 PERIOD_KINDS = {"quarter": "Quarter", "half-year": "Half-year", "year": "Year"}
@@ -62,13 +64,13 @@ def quarter_label(quarter: str, data_last_date: dt.date | None = None) -> str:
     return label
 
 
-def _count(value) -> str:
+def _count(value: Count | None) -> str:
     if value is None:
         return "—"
     return str(value)
 
 
-def rate_text(rate, ci, n=None, short: bool = False) -> str:
+def rate_text(rate: float | None, ci: Interval, n: Count | None = None, short: bool = False) -> str:
     """'52.3% (95% CI 38.0–66.2%)' (short: '52.3% (38.0–66.2)'); 'withheld (small numbers)' when suppression hides
     it; '—' when there is nothing to count. One decimal, as the summary above and the HTML, PDF and CSV give it:
     a director comparing the page with the board's PDF finds the same figure."""
@@ -83,7 +85,7 @@ def rate_text(rate, ci, n=None, short: bool = False) -> str:
     return f"{rate * 100:.1f}% (95% CI {low * 100:.1f}–{high * 100:.1f}%)"
 
 
-def mean_text(value, ci=None, signed: bool = False) -> str:
+def mean_text(value: float | None, ci: Interval | None = None, signed: bool = False) -> str:
     if value is None:
         return "—"
     shown = f"{value:+.1f}" if signed else f"{value:.1f}"
@@ -92,7 +94,7 @@ def mean_text(value, ci=None, signed: bool = False) -> str:
     return shown
 
 
-def outcome_table(report: dict) -> pd.DataFrame:
+def outcome_table(report: Report) -> pd.DataFrame:
     """Response and remission per instrument, ITT and completers, with n beside every rate."""
     rows = []
     for code, summary in report["instruments"].items():
@@ -112,7 +114,7 @@ def outcome_table(report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def score_table(report: dict) -> pd.DataFrame:
+def score_table(report: Report) -> pd.DataFrame:
     """Baseline counts, who was left out and why, and mean scores (ITT): one row per measure, a column per instrument."""
     columns = {}
     for code, summary in report["instruments"].items():
@@ -148,14 +150,14 @@ COURSE_MEASURES = (
 )
 
 
-def course_table(report: dict) -> pd.DataFrame:
+def course_table(report: Report) -> pd.DataFrame:
     rows = [{"Measure": words, "Value": _count(report[key])} for key, words in COURSE_MEASURES]
     median = report["median_booster_interval_days"]
     rows.append({"Measure": "Median booster interval", "Value": "—" if median is None else f"{median:.0f} days"})
     return pd.DataFrame(rows)
 
 
-def history_table(reports: list[dict]) -> pd.DataFrame:
+def history_table(reports: list[Report]) -> pd.DataFrame:
     """Key figures for several quarters side by side (one column per quarter, oldest first), per instrument."""
     measures = {}
     instruments = list(reports[-1]["instruments"]) if reports else []
@@ -184,10 +186,10 @@ def history_table(reports: list[dict]) -> pd.DataFrame:
     return table.reset_index()
 
 
-def contains_suppressed(report: dict) -> bool:
+def contains_suppressed(report: Report) -> bool:
     """Whether any count in the report is shown as '<11'."""
 
-    def walk(value) -> bool:
+    def walk(value: object) -> bool:
         if isinstance(value, dict):
             return any(walk(v) for v in value.values())
         if isinstance(value, list):
@@ -202,7 +204,7 @@ def download_name(quarter: str, suppressed: bool, extension: str) -> str:
     return f"outcomes_report_{quarter}{suffix}.{extension}"
 
 
-def as_shown(full_report: dict, settings, suppress: bool) -> dict:
+def as_shown(full_report: Report, settings: Settings, suppress: bool) -> Report:
     """The report as a page shows it: suppressed exactly as report.quarterly_report(suppress=True) does."""
     return suppress_report(full_report, settings.suppression_max) if suppress else full_report
 
@@ -231,7 +233,7 @@ def long_term_table(block: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def long_term_quarters_table(blocks: list[dict], settings, suppress: bool) -> pd.DataFrame:
+def long_term_quarters_table(blocks: list[dict], settings: Settings, suppress: bool) -> pd.DataFrame:
     """Each §5b rate by quarter of the index PHQ-9 (columns), suppressed as the report is."""
     columns = {}
     for block in blocks:
@@ -247,13 +249,13 @@ def long_term_quarters_table(blocks: list[dict], settings, suppress: bool) -> pd
     return table.reset_index()
 
 
-def pattern_table(report: dict) -> pd.DataFrame:
+def pattern_table(report: Report) -> pd.DataFrame:
     """Trajectory classes per instrument (§5a) and the share responding after no response by session 2: the very
     table of the HTML and PDF report (its short headers also fit the page without scrolling sideways)."""
     table = document.pattern_table(report)
     return pd.DataFrame(table.rows, columns=list(table.columns))
 
 
-def pattern_note(report: dict) -> str:
+def pattern_note(report: Report) -> str:
     """What the four response patterns mean, as the HTML and PDF print it under the table."""
     return document.pattern_table(report).note

@@ -6,22 +6,16 @@ Screenshots of every page are saved under test-artifacts/screenshots/ for people
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from paths import REPO
+from serving import Server, launch_chromium, require_chromium
 
 from analysis.demo import build as demo_store
 
 ARTIFACTS = REPO / "test-artifacts" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # URL paths: the default page (Overview) is served at the root.
 PAGES = {
     "overview": "",
@@ -32,85 +26,15 @@ PAGES = {
     "data": "data",
 }
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must install Debian's chromium for the browser test (.ci/run does).")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import sync_playwright  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    def __init__(self, db_path: Path):
-        self.port = _free_port()
-        env = dict(os.environ, OUTCOMES_DB=str(db_path), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(self.port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("streamlit did not start within 60 s")
-
-    def url(self, page: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{page}"
-
-    def stop(self) -> str:
-        self.process.terminate()
-        try:
-            output, _ = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            output, _ = self.process.communicate()
-        return output or ""
 
 
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
 

@@ -9,27 +9,19 @@ the app shows no data. The secrets file lives in a temporary folder (--secrets.f
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from paths import REPO
+from serving import Server, free_port, launch_chromium, require_chromium
 
 from analysis import store
 from analysis.demo import build as demo_store
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must install Debian's chromium for the browser test (.ci/run does).")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 import oidc_provider_mock  # noqa: E402
 import werkzeug.serving  # noqa: E402
@@ -52,12 +44,6 @@ clinician_id = "{CLINICIAN_ID}"
 role = "admin"
 """
 ARTIFACTS = REPO / "test-artifacts" / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _network_address() -> str:
@@ -96,58 +82,6 @@ def provider():
     thread.join(timeout=10)
 
 
-class Server:
-    """streamlit run dashboard.py on a free port, with the given secrets file (or none) and roles file."""
-
-    def __init__(
-        self,
-        db: Path,
-        address: str = "127.0.0.1",
-        secrets: Path | None = None,
-        roles: Path | None = None,
-        port: int | None = None,
-    ):
-        self.port = port or _free_port()
-        self.address = address
-        env = dict(os.environ, OUTCOMES_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-        if roles:
-            env["OUTCOMES_ROLES"] = str(roles)
-        command = [
-            sys.executable, "-m", "streamlit", "run", "dashboard.py",
-            "--server.headless", "true",
-            "--server.port", str(self.port),
-            "--server.address", address,
-            "--browser.gatherUsageStats", "false",
-        ]  # fmt: skip
-        # A secrets file outside the repo; an empty list of files means no secrets at all.
-        command += ["--secrets.files", str(secrets or db.parent / "no-secrets.toml")]
-        self.process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url()}_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        print(self.stop())
-        raise RuntimeError("streamlit did not start within 60 s")
-
-    def url(self, path: str = "") -> str:
-        return f"http://{self.address}:{self.port}/{path}"
-
-    def stop(self) -> str:
-        self.process.terminate()
-        try:
-            output, _ = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            output, _ = self.process.communicate()
-        return output or ""
-
-
 @pytest.fixture(scope="module")
 def clinic(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("sign_in")
@@ -166,7 +100,7 @@ def clinic(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def signed_in_server(clinic, provider):
-    port = _free_port()
+    port = free_port()
     secrets = clinic["folder"] / "secrets.toml"
     secrets.write_text(
         "[auth]\n"
@@ -185,10 +119,7 @@ def signed_in_server(clinic, provider):
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-        )
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
 

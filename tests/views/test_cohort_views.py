@@ -25,10 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import clinic_fixture
 import pandas as pd
 import pytest
+from clinic_fixture import score
 
-from analysis import ingest, store
+from analysis import store
 from analysis.engine.cohort import CohortFilter
 from analysis.engine.timeline import load_timeline
 from analysis.reporting.report import courses_in_quarter, instrument_summary, quarterly_report
@@ -36,8 +38,6 @@ from analysis.views import boosters as boosters_views
 from analysis.views import induction as induction_views
 from analysis.views import overview as overview_views
 
-TODAY = dt.date(2026, 11, 26)
-ITEMS = [f"item_{k}" for k in range(1, 10)]
 KETAMINE_IV_A = [
     "2026-01-05",
     "2026-01-08",
@@ -61,45 +61,10 @@ ESKETAMINE_B = [
 ]
 
 
-def _score(patient, date, instrument, items=None, total=None):
-    answers = list(items) if items is not None else []
-    answers += [None] * (9 - len(answers))
-    return {
-        "patient_id": patient,
-        "assessment_date": date,
-        "instrument": instrument,
-        **dict(zip(ITEMS, answers)),
-        "total": total,
-    }
-
-
 def _clinic_tables() -> list[tuple[str, pd.DataFrame]]:
     patients = pd.DataFrame(
         [
-            {
-                "patient_id": "A",
-                "age_band": "35-44",
-                "sex": "F",
-                "primary_condition": "TRD",
-                "site": "NORTH",
-                "clinician_id": "CLN-01",
-            },
-            {
-                "patient_id": "B",
-                "age_band": "25-34",
-                "sex": "M",
-                "primary_condition": "MDD",
-                "site": "SOUTH",
-                "clinician_id": "CLN-02",
-            },
-            {
-                "patient_id": "C",
-                "age_band": "55-64",
-                "sex": "F",
-                "primary_condition": "MDD",
-                "site": "NORTH",
-                "clinician_id": "CLN-01",
-            },
+            *clinic_fixture.PATIENTS,
             {
                 "patient_id": "D",
                 "age_band": "25-34",
@@ -126,37 +91,30 @@ def _clinic_tables() -> list[tuple[str, pd.DataFrame]]:
     sessions = pd.DataFrame(sessions, columns=["patient_id", "session_date", "modality"])
     assessments = pd.DataFrame(
         [
-            _score("A", "2026-01-05", "PHQ-9", [3, 3, 2, 3, 2, 2, 2, 2, 1]),  # 20, item 9 = 1
-            _score("A", "2026-01-29", "PHQ-9", [1, 1, 1, 1, 1, 1, 1, 1, 0]),  # 8
-            _score("A", "2026-02-21", "PHQ-9", total=12),
-            _score("A", "2026-03-20", "PHQ-9", total=6),
-            _score("B", "2026-04-01", "PHQ-9", [2, 2, 2, 2, 2, 2, 1, 1, 2]),  # 16, item 9 = 2
-            _score("B", "2026-04-14", "PHQ-9", total=10),
-            _score("B", "2026-05-07", "PHQ-9", [1, 1, 1, 0, 0, 0, 0, 0, 1]),  # 4, item 9 = 1
-            _score("B", "2026-06-01", "PHQ-9", total=6),
-            _score("B", "2026-04-01", "GAD-7", [2, 2, 2, 2, 2, 1, 1]),  # 12
-            _score("B", "2026-05-07", "GAD-7", [1, 1, 1, 0, 0, 0, 0]),  # 3
-            _score("C", "2026-07-06", "PHQ-9", total=14),
-            _score("C", "2026-07-09", "PHQ-9", [2, 2, 2, 2, 2, 1, 1, 1, 0]),  # 13
-            _score("D", "2026-10-19", "PHQ-9", [1, 1, 1, 1, 1, 1, 1, 0, 1]),  # 8, item 9 = 1
-            _score("D", "2026-11-02", "PHQ-9", [1, 1, 1, 1, 1, 0, 0, 0, 0]),  # 5
+            score("A", "2026-01-05", "PHQ-9", [3, 3, 2, 3, 2, 2, 2, 2, 1]),  # 20, item 9 = 1
+            score("A", "2026-01-29", "PHQ-9", [1, 1, 1, 1, 1, 1, 1, 1, 0]),  # 8
+            score("A", "2026-02-21", "PHQ-9", total=12),
+            score("A", "2026-03-20", "PHQ-9", total=6),
+            score("B", "2026-04-01", "PHQ-9", [2, 2, 2, 2, 2, 2, 1, 1, 2]),  # 16, item 9 = 2
+            score("B", "2026-04-14", "PHQ-9", total=10),
+            score("B", "2026-05-07", "PHQ-9", [1, 1, 1, 0, 0, 0, 0, 0, 1]),  # 4, item 9 = 1
+            score("B", "2026-06-01", "PHQ-9", total=6),
+            score("B", "2026-04-01", "GAD-7", [2, 2, 2, 2, 2, 1, 1]),  # 12
+            score("B", "2026-05-07", "GAD-7", [1, 1, 1, 0, 0, 0, 0]),  # 3
+            score("C", "2026-07-06", "PHQ-9", total=14),
+            score("C", "2026-07-09", "PHQ-9", [2, 2, 2, 2, 2, 1, 1, 1, 0]),  # 13
+            score("D", "2026-10-19", "PHQ-9", [1, 1, 1, 1, 1, 1, 1, 0, 1]),  # 8, item 9 = 1
+            score("D", "2026-11-02", "PHQ-9", [1, 1, 1, 1, 1, 0, 0, 0, 0]),  # 5
         ]
     )
-    for column in ITEMS + ["total"]:
-        assessments[column] = assessments[column].astype("Int64")
-    return [("patients.csv", patients), ("sessions.csv", sessions), ("assessments.csv", assessments)]
+    return clinic_fixture.store_tables(patients, sessions, assessments)
 
 
 @pytest.fixture(scope="module")
 def timeline(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cohort_views") / "t.duckdb"
-    con = store.connect(path)
-    try:
-        result = ingest.import_tables(con, _clinic_tables(), today=TODAY)
-        assert result.ok, [problem.sentence() for problem in result.problems]
+    path = clinic_fixture.build(tmp_path_factory.mktemp("cohort_views") / "t.duckdb", _clinic_tables())
+    with store.opened(path, read_only=True) as con:
         return load_timeline(con)
-    finally:
-        con.close()
 
 
 def _row(frame: pd.DataFrame, **match) -> pd.Series:

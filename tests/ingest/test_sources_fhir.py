@@ -346,6 +346,23 @@ def test_value_types_integer_quantity_string_and_scored_codings_all_read(con):
     assert list(items) == [3, 2, 1, 3, 0, 2, 1]
 
 
+def test_pcl5_is_read_by_its_loinc_codes_from_its_instrument_record(con):
+    """A PCL-5 total Observation coded only by LOINC 101698-9 ("PTSD PCL-5 score", loinc.org), and a
+    QuestionnaireResponse naming the PCL-5 panel 101697-1 in its questionnaire URL, with twenty answers."""
+    answers = {str(k): {"valueInteger": k % 5} for k in range(1, 21)}  # 1 2 3 4 0 1 2 3 4 0 ... = 4 x 10 = 40
+    resources = [
+        observation("o1", "A", "2026-03-01", "101698-9", valueInteger=47),
+        response("q2", "B", "2026-03-02", "http://loinc.org/q/101697-1", answers),
+    ]
+    result = run(con, ("pcl.json", bundle(*resources)))
+    assert result.ok, [p.sentence() for p in result.problems]
+    got = {(p, d, i, t) for p, d, i, _, t in assessments(con)}
+    assert got == {
+        (KEY.pseudonym("A"), "2026-03-01", "PCL-5", 47),
+        (KEY.pseudonym("B"), "2026-03-02", "PCL-5", 40),
+    }
+
+
 def test_a_questionnaire_in_the_import_gives_the_scores_of_its_answer_codes(con):
     ordinal = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
     form = {

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from test_sources_fhir import KEY, LOINC, RXNORM, SNOMED, TODAY, data_tables, ndjson
 
 from analysis import ingest, store
-from analysis.ingest.sources.codes import INSTRUMENT_CODES
+from analysis.ingest.sources.codes import instruments_read
 from analysis.instruments import INSTRUMENTS
 
 # How each modality is written in FHIR: (product, SNOMED route code or None).
@@ -20,7 +20,8 @@ MODALITY_IN_FHIR = {
     "ketamine_oral": ({"text": "Ketamine 100 MG troche"}, "37839007"),
     "esketamine_nasal": ({"text": "Spravato 28 MG nasal spray"}, None),
 }
-READ_BY_LOINC = [code for code in INSTRUMENTS if INSTRUMENT_CODES.get(code) and INSTRUMENT_CODES[code].items]
+INSTRUMENT_CODES = instruments_read()
+READ_BY_LOINC = [code for code in INSTRUMENTS if INSTRUMENT_CODES[code].items]
 MAX_ITEMS = max(INSTRUMENTS[code].n_items for code in READ_BY_LOINC)
 
 dates = st.dates(dt.date(2024, 1, 1), dt.date(2026, 6, 1))

@@ -1,13 +1,12 @@
 """The codes FHIR and Synthea sources are read by: LOINC per instrument, answer scores, products, routes.
 
-Every code here is listed with its source in docs/FHIR.md. The LOINC codes sit here, keyed by
-instrument code, until the Instrument record carries them (issue 7); only instruments present in
+Every code here is listed with its source in docs/FHIR.md. A questionnaire's own LOINC codes and names
+are in its Instrument record (analysis/instruments/records.py); only instruments present in
 analysis.instruments.INSTRUMENTS are ever read (instruments_read()).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analysis.ingest.headers import normalise_header
@@ -20,30 +19,14 @@ SNOMED = "http://snomed.info/sct"
 
 @dataclass(frozen=True)
 class InstrumentCodes:
-    """How a questionnaire is named in LOINC and in questionnaire URLs."""
+    """How a questionnaire is named in LOINC and in questionnaire URLs (built from its Instrument record)."""
 
     panel: tuple[str, ...]
     total: tuple[str, ...]
     items: tuple[str, ...]  # in item order: items[0] is item_1
     words: tuple[str, ...]  # normalised words naming it in a questionnaire URL, title or code text
+    urls: tuple[str, ...] = ()  # canonical Questionnaire URLs that are this instrument
 
-
-INSTRUMENT_CODES: dict[str, InstrumentCodes] = {
-    "PHQ-9": InstrumentCodes(
-        panel=("44249-1",),
-        total=("44261-6",),
-        items=("44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8"),
-        words=("phq9", "phq_9"),
-    ),
-    "GAD-7": InstrumentCodes(
-        panel=("69737-5",),
-        total=("70274-6",),
-        items=("69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7"),
-        words=("gad7", "gad_7"),
-    ),
-    # No PCL-5 LOINC code could be verified from a primary source here: PCL-5 is read by its name.
-    "PCL-5": InstrumentCodes(panel=(), total=(), items=(), words=("pcl5", "pcl_5")),
-}
 
 # Other questionnaires met in real exports: skipped and counted, never an error.
 OTHER_INSTRUMENT_CODES: dict[str, str] = {
@@ -94,23 +77,17 @@ def instrument_names() -> str:
 
 
 def instruments_read() -> dict[str, InstrumentCodes]:
-    """The instruments this store knows, with their codes (from the Instrument record once it has them)."""
+    """The instruments this store knows, with the codes and names their Instrument records carry: a new
+    record is read from FHIR and Synthea with no change here."""
     read = {}
     for code, instrument in INSTRUMENTS.items():
-        fallback = INSTRUMENT_CODES.get(code, InstrumentCodes((), (), (), ()))
-        panel = getattr(instrument, "loinc_panel", None)
-        total = getattr(instrument, "loinc_total", None)
-        items = getattr(instrument, "loinc_items", None)
+        names = [normalise_header(name) for name in (code, *instrument.aliases)]
+        words = dict.fromkeys(name for written in names for name in (written, written.replace("_", "")) if name)
         read[code] = InstrumentCodes(
-            panel=_as_tuple(panel) or fallback.panel,
-            total=_as_tuple(total) or fallback.total,
-            items=_as_tuple(items) or fallback.items,
-            words=fallback.words or (normalise_header(code), normalise_header(code).replace("_", "")),
+            panel=(instrument.loinc_panel,) if instrument.loinc_panel else (),
+            total=(instrument.loinc_total,) if instrument.loinc_total else (),
+            items=tuple(instrument.loinc_items),
+            words=tuple(words),
+            urls=tuple(instrument.questionnaire_urls),
         )
     return read
-
-
-def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return (value,) if isinstance(value, str) else tuple(value)

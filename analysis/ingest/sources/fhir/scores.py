@@ -117,6 +117,16 @@ class ScoreReader:
                 return label
         return None
 
+    def _instrument_by_url(self, questionnaire: str) -> str | None:
+        """The instrument whose canonical Questionnaire URL this is (a '|version' ignored), or whose LOINC panel
+        code ends the URL ('http://loinc.org/q/101697-1')."""
+        parts = [part.split("|")[0].rstrip("/") for part in questionnaire.split()]
+        for instrument, codes in self.instruments.items():
+            for part in parts:
+                if part in codes.urls or (part.rsplit("/", 1)[-1] in codes.panel and "/" in part):
+                    return instrument
+        return None
+
     def _instrument_by_words(self, words: str) -> str | None:
         name = "_" + normalise_header(words) + "_"
         squeezed = normalise_header(words).replace("_", "")
@@ -157,8 +167,10 @@ class ScoreReader:
             codes |= {str(c.get("code")) for c in dicts(item.get("code"))}  # STU3 item.code
             given = dicts(item.get("answer"))
             answers.append((codes, link, self.value_text(given[0]) if given else None))
-        instrument = self._instrument_by_words(questionnaire) or self._instrument_by_items(
-            [codes for codes, _, _ in answers]
+        instrument = (
+            self._instrument_by_url(questionnaire)
+            or self._instrument_by_words(questionnaire)
+            or self._instrument_by_items([codes for codes, _, _ in answers])
         )
         if instrument is None:
             other = self._other_instrument(

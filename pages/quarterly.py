@@ -180,6 +180,7 @@ else:
                         numbers["n"],
                         numbers[f"{measure}_rate"],
                         numbers[f"{measure}_ci"],
+                        digits=1,  # as the summary, the tables and the PDF give it
                     )
             note = report_export.completers_note(summary, code, timeline.settings.end_of_induction_window_days)
             if note:

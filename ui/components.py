@@ -232,14 +232,16 @@ def rate_tile(
     rate: float | None,
     ci: Sequence[float | None] | None,
     help: str | None = None,
+    digits: int = 0,
 ) -> None:
-    """A rate in a bordered tile: '54%', with 'n/N courses · 95% CI' under it; '—' with a reason when n is 0."""
+    """A rate in a bordered tile: '54%', with 'n/N courses · 95% CI' under it; '—' with a reason when n is 0.
+    `digits=1` where the page sits beside a report's own figures ('61.8%')."""
     with st.container(border=True):
-        st.metric(label, percent(rate), help=help)
+        st.metric(label, percent(rate, digits), help=help)
         if not n:
             st.caption("No courses to count yet")
         else:
-            interval = ci_words(ci)
+            interval = ci_words(ci, digits=digits)
             st.caption(f"{successes} of {n} courses" + (f" · {interval}" if interval else ""))
 
 

@@ -46,6 +46,17 @@ def test_quarterly_page_shows_item9_unknown_beside_item9_positive(monkeypatch, c
     assert _metric(app, "Item 9 unknown at baseline") == "40"
 
 
+def test_quarterly_tiles_give_the_summarys_own_figure(monkeypatch, clinic):
+    """21 of 34 courses responded and 17 remitted (ITT): the tiles say 61.8% and 50.0%, as the summary above
+    them and the PDF do (they said 62% and 50% beneath a summary saying 61.8%)."""
+    app = _page(monkeypatch, clinic, "quarterly")
+    assert _metric(app, "Response (intention to treat)") == "61.8%"
+    assert _metric(app, "Remission (intention to treat)") == "50.0%"
+    summary = "\n".join(block.value for block in app.markdown)
+    assert "61.8% responded on the PHQ-9 and 50.0% remitted" in summary
+    assert "21 of 34 courses · 95% CI 45.0–76.1%" in _captions(app)
+
+
 def test_quarterly_page_explains_the_few_completers(monkeypatch, clinic):
     """Completers are <11 (suppressed) beside 31 finished inductions: the page says 25 more finished without
     an end-of-induction score and what would count."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.engine.frames import is_in
 from analysis.engine.timeline import Timeline
 from analysis.vocabulary import MODALITIES
 
@@ -64,7 +65,7 @@ def filter_courses(courses: pd.DataFrame, filters: CohortFilter | None) -> pd.Da
         ("sex", filters.sexes),
     ):
         if values:
-            keep &= courses[column].isin(values).to_numpy()
+            keep &= is_in(courses[column], values)
     return courses.loc[keep]
 
 

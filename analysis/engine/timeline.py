@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis import store
+from analysis.engine.frames import is_in
 from analysis.instruments import INSTRUMENTS
 from analysis.settings import Settings
 
@@ -91,7 +92,7 @@ class Timeline:
         """The scores of the patients with a kept course (a patient-level measure follows its cohort)."""
         if self.scores is None:
             return None
-        return self.scores.loc[self.scores["patient_id"].isin(courses["patient_id"])]
+        return self.scores.loc[is_in(self.scores["patient_id"], courses["patient_id"])]
 
 
 _COURSE_FRAMES = ("courses", "sessions", "assessments", "course_outcomes", "boosters", "induction_scores")

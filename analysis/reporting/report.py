@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.engine.cohort import CohortFilter, cohort
+from analysis.engine.frames import is_in
 from analysis.engine.long_term import long_term
 from analysis.engine.stats import t_interval, wilson_interval
 from analysis.engine.timeline import TRAJECTORY_TIMEPOINTS, Timeline
@@ -186,14 +187,14 @@ def instrument_summary(timeline: Timeline, instrument: str, filters: CohortFilte
     endpoint_low, endpoint_high = t_interval(itt["itt_endpoint"].astype(float))
     improvement = _proportion(int(itt["reliable_improvement"].sum()), len(itt))
     eligible = rows["eligible"].astype(bool)
-    finished = rows["course_id"].isin(sub.courses.loc[sub.courses["completed_induction"].astype(bool), "course_id"])
+    finished = is_in(rows["course_id"], sub.courses.loc[sub.courses["completed_induction"].astype(bool), "course_id"])
     return {
         "baseline_n": int(rows["has_baseline"].sum()),
         "eligible_n": int(eligible.sum()),
         "itt": _group_summary(itt, "itt_response", "itt_remission"),
         "completers": _group_summary(completers, "completer_response", "completer_remission"),
         # Why the completers are few: eligible courses that finished induction but have no score after it.
-        "completed_without_end_score": int((eligible & finished.to_numpy() & rows["end_of_induction"].isna()).sum()),
+        "completed_without_end_score": int((eligible & finished & rows["end_of_induction"].isna()).sum()),
         "reliable_improvement_n": improvement["n"],
         "reliable_improvement_rate": improvement["rate"],
         "reliable_improvement_ci": improvement["ci"],
@@ -232,7 +233,7 @@ def courses_in_quarter(timeline: Timeline, quarter: str, filters: CohortFilter |
     sub = cohort(timeline, filters)
     if quarter == "all":
         return sub
-    return sub.subset(sub.courses.loc[sub.courses["start_quarter"].isin(period_quarters(quarter)), "course_id"])
+    return sub.subset(sub.courses.loc[is_in(sub.courses["start_quarter"], period_quarters(quarter)), "course_id"])
 
 
 def quarterly_report(

@@ -290,19 +290,20 @@ def completion_by_session(completion: pd.DataFrame) -> go.Figure:
     """Share of induction sessions with a questionnaire belonging to them, by session number and instrument.
 
     completion: views.data.quality.assessment_completion (session_number, instrument, sessions, with_score, percent).
-    The number of sessions (n) is the same for both questionnaires and is written under each session number.
+    Under each session number its n, the sessions given: one n when every questionnaire is looked for in the
+    same sessions, else one per questionnaire in the legend's order (a questionnaire is looked for only in the
+    courses of patients who fill it in, so the PCL-5's n is its patients' sessions).
     """
     figure = go.Figure()
-    for instrument, colour in INSTRUMENT_COLOURS.items():
+    shown = [code for code in INSTRUMENT_COLOURS if (completion["instrument"] == code).any()]
+    for instrument in shown:
         rows = completion.loc[completion["instrument"] == instrument]
-        if rows.empty:
-            continue
         figure.add_trace(
             go.Bar(
                 x=rows["session_number"].astype(int),
                 y=rows["percent"],
                 name=instrument,
-                marker_color=colour,
+                marker_color=INSTRUMENT_COLOURS[instrument],
                 text=[f"{p:.0f}%" for p in rows["percent"]],
                 textposition="inside",
                 insidetextanchor="end",
@@ -312,15 +313,25 @@ def completion_by_session(completion: pd.DataFrame) -> go.Figure:
                 + "</extra>",
             )
         )
-    counts = completion.drop_duplicates("session_number").sort_values("session_number")
+    n = completion.pivot_table(index="session_number", columns="instrument", values="sessions", aggfunc="first")
+    n = n[[code for code in shown if code in n.columns]]
+    one_n = bool((n.nunique(axis=1) <= 1).all())
+    ticks = [
+        f"{int(k)}<br>n={int(row.dropna().iloc[0]):,}"
+        if one_n
+        else f"{int(k)}<br>n " + " · ".join("–" if pd.isna(v) else f"{int(v):,}" for v in row)
+        for k, row in n.iterrows()
+    ]
     figure.update_layout(
         title="Questionnaire before each induction session", barmode="group", height=400, **PAGE_LAYOUT
     )
     figure.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
     figure.update_xaxes(
-        title="Session number in the course (n = sessions given)",
-        tickvals=counts["session_number"].astype(int).tolist(),
-        ticktext=[f"{k}<br>n={n:,}" for k, n in zip(counts["session_number"], counts["sessions"])],
+        title="Session number in the course (n = sessions given"
+        + ("" if one_n else f", for {' · '.join(n.columns)} in turn")
+        + ")",
+        tickvals=[int(k) for k in n.index],
+        ticktext=ticks,
     )
     figure.update_yaxes(title="Sessions with a questionnaire (%)", range=[0, 100])
     return figure

@@ -338,4 +338,8 @@ def test_first_import_into_an_empty_store(monkeypatch, tmp_path):
 def test_data_quality_tab_shows_completion(monkeypatch, demo_path):
     app = _page(monkeypatch, demo_path, "data")
     labels = [metric.label for metric in app.metric]
-    assert "Courses without a PHQ-9 baseline" in labels and "Sessions without any questionnaire" in labels
+    assert "No PHQ-9 baseline" in labels and "Unmeasured sessions" in labels
+    # One tile per questionnaire the demo records, and one for sessions, side by side in one row.
+    assert {"No GAD-7 baseline", "No PCL-5 baseline"} <= set(labels)
+    captions = "\n".join(caption.value for caption in app.caption)
+    assert "courses of patients who fill in the PCL-5" in captions

@@ -134,13 +134,21 @@ def test_completion_chart_shows_percent_and_n(records):
     phq9 = _trace(figure, "PHQ-9")
     assert list(phq9.y) == [100, 0, 0, 0, 0, 100]
     assert phq9.text[0] == "100%"
+    # PHQ-9 is looked for in every course's sessions (3, 3, 2, 1, 1, 1); the GAD-7 only in C's two (A and B never
+    # filled one in): one n per questionnaire, in the legend's order.
     assert list(figure.layout.xaxis.ticktext) == [
-        "1<br>n=3",
-        "2<br>n=3",
-        "3<br>n=2",
-        "4<br>n=1",
-        "5<br>n=1",
-        "6<br>n=1",
+        "1<br>n 3 · 1",
+        "2<br>n 3 · 1",
+        "3<br>n 2 · –",
+        "4<br>n 1 · –",
+        "5<br>n 1 · –",
+        "6<br>n 1 · –",
     ]
     assert figure.layout.yaxis.title.text == "Sessions with a questionnaire (%)"
-    assert figure.layout.xaxis.title.text == "Session number in the course (n = sessions given)"
+    assert (
+        figure.layout.xaxis.title.text == "Session number in the course (n = sessions given, for PHQ-9 · GAD-7 in turn)"
+    )
+    # With one questionnaire, or the same sessions for all, one n under each session number.
+    alone = patient_charts.completion_by_session(completion.loc[completion["instrument"] == "PHQ-9"])
+    assert list(alone.layout.xaxis.ticktext) == ["1<br>n=3", "2<br>n=3", "3<br>n=2", "4<br>n=1", "5<br>n=1", "6<br>n=1"]
+    assert alone.layout.xaxis.title.text == "Session number in the course (n = sessions given)"

@@ -22,19 +22,21 @@ def quality_section(timeline: Timeline | None, filters: CohortFilter) -> None:
     st.caption(f"For the cohort in the sidebar: {filters.describe()}.")
     summary = components.cached(quality_views.quality_summary, timeline, filters)
     baselines = components.cached(quality_views.courses_without_baseline, timeline, filters)
-    tiles = st.columns(3)
+    # One tile per questionnaire and one for sessions (a third questionnaire stacked two tiles in one column).
+    tiles = st.columns(len(baselines) + 1)
     for column, row in zip(tiles, baselines.itertuples()):
         with column:
             components.count_tile(
-                f"Courses without a {row.instrument} baseline",
+                f"No {row.instrument} baseline",  # four tiles a row: the longer label was cut short
                 row.without_baseline,
-                caption=f"{row.percent:.0f}% of {row.courses:,} courses",
+                caption=quality_views.baseline_caption(row.instrument, row.courses, row.percent, row.never_filled_in),
             )
-    with tiles[2]:
+    with tiles[-1]:
         components.count_tile(
-            "Sessions without any questionnaire",
+            "Unmeasured sessions",
             summary["sessions_without_score"],
-            caption=f"{summary['sessions_without_score_percent']:.0f}% of {summary['sessions']:,} sessions",
+            caption=f"no questionnaire of any kind: {summary['sessions_without_score_percent']:.0f}% of "
+            f"{summary['sessions']:,} sessions",
         )
     completion = components.cached(quality_views.assessment_completion, timeline, filters)
     st.plotly_chart(patient_charts.completion_by_session(completion), key="data_completion_chart")
@@ -42,7 +44,8 @@ def quality_section(timeline: Timeline | None, filters: CohortFilter) -> None:
         "A session counts as measured when a questionnaire was filled in after the previous session and no "
         "later than the session's own day (for session 1: "
         f"in the {state.settings().baseline_window_days} days before it, the baseline window). "
-        "Only sessions 1 to the induction length of each course are counted here."
+        "Only sessions 1 to the induction length of each course are counted here, and a questionnaire only in "
+        "the courses of patients who fill it in (a score of it at any time)."
     )
     with st.expander("Courses without a baseline, to chase up"):
         st.dataframe(components.cached(quality_views.courses_missing_baseline_list, timeline, filters), hide_index=True)

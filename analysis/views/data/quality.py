@@ -1,10 +1,17 @@
-"""Data quality: questionnaires missing before sessions, courses without a baseline."""
+"""Data quality: questionnaires missing before sessions, courses without a baseline.
+
+A questionnaire is looked for only in the courses of patients who fill it in (one score of it at any
+time): a clinic gives the PCL-5 to its patients with PTSD, and a depression patient's course without
+one is not a gap. Courses of patients who never filled it in are counted apart.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analysis.engine.cohort import CohortFilter, cohort
+from analysis.engine.frames import is_in
 from analysis.engine.timeline import Timeline
 
 
@@ -20,6 +27,13 @@ def _pre_session_scores(timeline: Timeline) -> pd.DataFrame:
     ]
 
 
+def _asked(timeline: Timeline, sub: Timeline, instrument: str) -> np.ndarray:
+    """Per course of `sub`: does its patient fill in `instrument` (a score of it at any time, in any course)?"""
+    assessments = timeline.assessments
+    patients = assessments.loc[assessments["instrument"] == instrument, "patient_id"].unique()
+    return is_in(sub.courses["patient_id"], patients)
+
+
 def assessment_completion(timeline: Timeline, filters: CohortFilter | None = None) -> pd.DataFrame:
     """Per induction session number and instrument: sessions, sessions with a pre-session score, percent."""
     sub = cohort(timeline, filters)
@@ -29,7 +43,8 @@ def assessment_completion(timeline: Timeline, filters: CohortFilter | None = Non
     scored = _pre_session_scores(sub).assign(with_score=True)
     rows = []
     for instrument in timeline.instruments:
-        flags = sessions.merge(
+        asked = sub.courses.loc[_asked(timeline, sub, instrument), "course_id"]
+        flags = sessions.loc[is_in(sessions["course_id"], asked)].merge(
             scored.loc[scored["instrument"] == instrument, ["course_id", "session_number", "with_score"]],
             on=["course_id", "session_number"],
             how="left",
@@ -60,11 +75,14 @@ def sessions_without_score(timeline: Timeline, filters: CohortFilter | None = No
 
 
 def courses_without_baseline(timeline: Timeline, filters: CohortFilter | None = None) -> pd.DataFrame:
-    """Per instrument: courses, courses with no baseline score, and the percent."""
+    """Per instrument, among the courses of patients who fill it in: courses, those with no baseline score,
+    the percent; and apart, the courses of patients who never filled it in."""
     sub = cohort(timeline, filters)
     rows = []
     for instrument in timeline.instruments:
+        asked = sub.courses.loc[_asked(timeline, sub, instrument), "course_id"]
         outcomes = sub.course_outcomes.loc[sub.course_outcomes["instrument"] == instrument]
+        outcomes = outcomes.loc[is_in(outcomes["course_id"], asked)]
         n = int(len(outcomes))
         missing = int((~outcomes["has_baseline"].astype(bool)).sum())
         rows.append(
@@ -73,18 +91,32 @@ def courses_without_baseline(timeline: Timeline, filters: CohortFilter | None = 
                 "courses": n,
                 "without_baseline": missing,
                 "percent": 100.0 * missing / n if n else None,
+                "never_filled_in": int(len(sub.courses)) - n,
             }
         )
-    return pd.DataFrame(rows, columns=["instrument", "courses", "without_baseline", "percent"])
+    return pd.DataFrame(rows, columns=["instrument", "courses", "without_baseline", "percent", "never_filled_in"])
+
+
+def baseline_caption(instrument: str, courses: int, percent: float | None, never_filled_in: int) -> str:
+    """Under a 'courses without a baseline' tile: '12% of 66 courses of patients who fill in the PCL-5 (364 more
+    courses: patients who never did)'."""
+    if not courses:
+        return f"No patient in this cohort fills in the {instrument}"
+    shown = f"{percent:.0f}% of {courses:,} courses of patients who fill in the {instrument}"
+    if never_filled_in:
+        shown += f" ({never_filled_in:,} more courses: patients who never did)"
+    return shown
 
 
 def courses_missing_baseline_list(timeline: Timeline, filters: CohortFilter | None = None) -> pd.DataFrame:
-    """The courses with no PHQ-9 or no GAD-7 baseline, to chase up."""
+    """The courses with no baseline for a questionnaire their patient fills in, to chase up."""
     sub = cohort(timeline, filters)
-    recorded = sub.course_outcomes["instrument"].isin(timeline.instruments)
-    missing = sub.course_outcomes.loc[
-        recorded & ~sub.course_outcomes["has_baseline"].astype(bool), ["course_id", "instrument"]
-    ]
+    outcomes = sub.course_outcomes
+    asked = np.zeros(len(outcomes), dtype=bool)
+    for instrument in timeline.instruments:
+        courses = sub.courses.loc[_asked(timeline, sub, instrument), "course_id"]
+        asked |= (outcomes["instrument"] == instrument).to_numpy() & is_in(outcomes["course_id"], courses)
+    missing = outcomes.loc[asked & ~outcomes["has_baseline"].astype(bool).to_numpy(), ["course_id", "instrument"]]
     listed = (
         missing.groupby("course_id")["instrument"].agg(lambda codes: ", ".join(sorted(codes))).rename("no_baseline_for")
     )

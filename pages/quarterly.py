@@ -205,10 +205,11 @@ else:
             st.dataframe(quarterly_views.long_term_quarters_table(blocks, timeline.settings, suppress), hide_index=True)
 
         st.subheader("Scores across the induction series")
-        left, right = st.columns(2)
-        for column, code in zip((left, right), shown["instruments"]):
-            with column:
-                st.plotly_chart(charts.report_trajectory(shown, code), key=f"quarterly_trajectory_{code}")
+        codes = list(shown["instruments"])
+        for first in range(0, len(codes), 2):  # two a row: a third questionnaire (PCL-5) starts the next row
+            for column, code in zip(st.columns(2), codes[first : first + 2]):
+                with column:
+                    st.plotly_chart(charts.report_trajectory(shown, code), key=f"quarterly_trajectory_{code}")
 
         words = quarterly_views.period_words(quarter)
         st.subheader(f"Beside the four {words}s before")

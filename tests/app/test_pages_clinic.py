@@ -8,6 +8,7 @@ under the same keys the sidebar widgets use.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import subprocess
 import sys
@@ -121,6 +122,16 @@ def test_quarterly_report_opens_on_the_latest_complete_quarter(monkeypatch, demo
     app = _page(monkeypatch, demo_path, "quarterly")
     assert app.selectbox(key="quarterly_quarter").value == "2026Q3"
     assert app.toggle(key="quarterly_internal").value is False
+
+
+def test_quarterly_page_draws_the_trajectory_of_every_questionnaire(monkeypatch, demo_path, demo_timeline):
+    """The demo records PHQ-9, GAD-7 and PCL-5: three trajectory charts (two a row), so PCL-5 is not dropped
+    (the page zipped the questionnaires with two columns and drew only the first two)."""
+    assert demo_timeline.instruments == ("PHQ-9", "GAD-7", "PCL-5")
+    app = _page(monkeypatch, demo_path, "quarterly")
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in app.get("plotly_chart")]
+    trajectories = [title for title in titles if "mean score across the induction series" in title]
+    assert [title.split(":")[0] for title in trajectories] == ["PHQ-9", "GAD-7", "PCL-5"]
 
 
 def test_changing_the_quarter_changes_the_report(monkeypatch, demo_path, demo_timeline):

@@ -8,6 +8,7 @@ import streamlit as st
 
 from analysis import access
 from analysis.charts import patient as patient_charts
+from analysis.instruments import INSTRUMENTS
 from analysis.views import caseload as caseload_views
 from analysis.views import patient as patient_views
 from ui import components, guard, state
@@ -191,7 +192,7 @@ def _patient_section(record: PatientRecord, instruments: tuple[str, ...]) -> Non
         )
 
 
-def _caseload_section(everyone: pd.DataFrame, as_of: dt.date) -> None:
+def _caseload_section(everyone: pd.DataFrame, as_of: dt.date, instruments: tuple[str, ...]) -> None:
     st.subheader("Caseload")
     gap = state.settings().course_gap_days
     include_inactive = st.toggle(f"Include patients with no session for over {gap} days", key="patient_show_inactive")
@@ -227,13 +228,22 @@ def _caseload_section(everyone: pd.DataFrame, as_of: dt.date) -> None:
         )
         return
     st.session_state["patient_caseload_ids"] = table["patient_id"].tolist()
+    extras = caseload_views.grid_extra_columns(instruments)
     extra = st.multiselect(
         "More columns",
-        list(caseload_views.GRID_EXTRA_COLUMNS),
-        format_func=caseload_views.GRID_EXTRA_COLUMNS.get,
+        list(extras),
+        format_func=extras.get,
         key="patient_caseload_extra",
-        placeholder="Add modality, sessions, clinician or site",
+        placeholder="Add " + ", ".join(words[0].lower() + words[1:] for words in extras.values()),
     )
+    scores = {
+        caseload_views.score_column(code): st.column_config.NumberColumn(
+            code,
+            help=f"Latest scored {code} total ({INSTRUMENTS[code].total_min}–{INSTRUMENTS[code].total_max})",
+            width=60,
+        )
+        for code in instruments
+    }
     st.dataframe(
         table,
         key="patient_caseload",
@@ -242,10 +252,11 @@ def _caseload_section(everyone: pd.DataFrame, as_of: dt.date) -> None:
         hide_index=True,
         # As tall as its rows (a header and ~35 px a row), up to 420 px: two patients draw no empty grid.
         height=min(420, 38 + 35 * len(table)),
-        column_order=caseload_views.grid_columns(extra),
+        column_order=caseload_views.grid_columns(instruments, extra),
         # Pixel widths: the default columns fit the page at 1400 px beside the sidebar (they scrolled sideways
         # with thirteen columns); with extra columns the grid scrolls and the patient stays pinned on the left.
-        column_config={
+        column_config=scores
+        | {
             "patient_id": st.column_config.TextColumn("Patient", width=76, pinned=True),
             "alerts": st.column_config.TextColumn(
                 "Alerts",
@@ -259,13 +270,11 @@ def _caseload_section(everyone: pd.DataFrame, as_of: dt.date) -> None:
                 f"or inactive (no session for over {gap} days: a next session starts a new course)",
             ),
             "phq9_outcome": st.column_config.TextColumn("PHQ-9 outcome", width=168),
-            "last_phq9": st.column_config.NumberColumn("PHQ-9", help="Latest scored PHQ-9 total (0–27)", width=60),
             "item9": st.column_config.TextColumn(
                 "Item 9",
                 width=74,
                 help="Item 9 (thoughts of self-harm) at the last PHQ-9, 0–3; unknown when that PHQ-9 was a total only",
             ),
-            "last_gad7": st.column_config.NumberColumn("GAD-7", help="Latest scored GAD-7 total (0–21)", width=60),
             "days_since_session": st.column_config.NumberColumn(
                 "Last session", help="Days since the last session", format="%d d ago", width=92
             ),
@@ -330,7 +339,7 @@ else:
                 components.empty_state(f"{patient_id} is not in the store any more; pick another patient.")
             else:
                 _patient_section(record, timeline.instruments)
-        _caseload_section(table, timeline.data_last_date)
+        _caseload_section(table, timeline.data_last_date, timeline.instruments)
 
 components.definitions_expander(
     [

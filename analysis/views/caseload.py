@@ -12,32 +12,36 @@ import pandas as pd
 from analysis.engine.cohort import CohortFilter, cohort
 from analysis.engine.durability import durability
 from analysis.engine.timeline import Timeline
-from analysis.instruments import PHQ9
+from analysis.instruments import INSTRUMENTS, PHQ9
 from analysis.views.patient import BOOSTER_DUE_DAYS, course_status, item9_text
 
 # A course that finished induction and has had no session for this long is due a booster.
 
 _LATEST_SCORES_SQL = """
-WITH scored AS (
-    SELECT patient_id, instrument, assessment_date, total FROM assessments
-    WHERE total IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY patient_id, instrument ORDER BY assessment_date DESC) = 1
-), last_phq9 AS (   -- the last PHQ-9 filled in, complete or not: its item 9 is the safety answer
+SELECT patient_id, instrument, total FROM assessments
+WHERE total IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY patient_id, instrument ORDER BY assessment_date DESC) = 1
+"""
+_LAST_DATES_SQL = """
+WITH last_phq9 AS (   -- the last PHQ-9 filled in, complete or not: its item 9 is the safety answer
     SELECT patient_id, assessment_date AS last_phq9_any_date, item9 AS last_item9 FROM assessments
     WHERE instrument = 'PHQ-9'
     QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY assessment_date DESC) = 1
 ), last_any AS (
     SELECT patient_id, max(assessment_date) AS last_assessment_date FROM assessments GROUP BY patient_id
 )
-SELECT l.patient_id, l.last_assessment_date,
-       p.total AS last_phq9, p.assessment_date AS last_phq9_date,
-       g.total AS last_gad7, g.assessment_date AS last_gad7_date,
-       q.last_phq9_any_date, q.last_item9
-FROM last_any l
-LEFT JOIN scored p ON p.patient_id = l.patient_id AND p.instrument = 'PHQ-9'
-LEFT JOIN scored g ON g.patient_id = l.patient_id AND g.instrument = 'GAD-7'
-LEFT JOIN last_phq9 q ON q.patient_id = l.patient_id
+SELECT l.patient_id, l.last_assessment_date, q.last_phq9_any_date, q.last_item9
+FROM last_any l LEFT JOIN last_phq9 q ON q.patient_id = l.patient_id
 """
+
+
+def score_column(instrument: str) -> str:
+    """The caseload's column for an instrument's latest total: 'PHQ-9' -> 'last_phq9', 'PCL-5' -> 'last_pcl5'."""
+    return "last_" + "".join(ch for ch in instrument.lower() if ch.isalnum())
+
+
+# One latest-total column per instrument of the catalog, whether or not the store records it (a fixed shape).
+SCORE_COLUMNS: tuple[str, ...] = tuple(score_column(code) for code in INSTRUMENTS)
 
 CASELOAD_COLUMNS = [
     "patient_id",
@@ -48,8 +52,7 @@ CASELOAD_COLUMNS = [
     "status",
     "phq9_outcome",
     "flags",
-    "last_phq9",
-    "last_gad7",
+    *SCORE_COLUMNS,
     "item9_last",
     "days_since_session",
     "days_since_assessment",
@@ -69,8 +72,12 @@ CASELOAD_COLUMNS = [
 
 
 def latest_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per patient: last PHQ-9 and GAD-7 totals, the last assessment date, item 9 of the last PHQ-9."""
-    return con.execute(_LATEST_SCORES_SQL).df()
+    """Per patient: the latest total of each instrument, the last assessment date, item 9 of the last PHQ-9."""
+    dates = con.execute(_LAST_DATES_SQL).df()
+    totals = con.execute(_LATEST_SCORES_SQL).df()
+    wide = totals.pivot(index="patient_id", columns="instrument", values="total")
+    wide = wide.rename(columns=score_column).reindex(columns=list(SCORE_COLUMNS))
+    return dates.merge(wide.reset_index(), on="patient_id", how="left")
 
 
 def outcome_labels(outcomes: pd.DataFrame) -> pd.Series:
@@ -167,7 +174,7 @@ def caseload(
         " · ".join(name for name, on in (("⚑ item 9", item9), ("booster due", due)) if on)
         for item9, due in zip(frame["item9_positive"], frame["booster_due"])
     ]
-    for column in ("last_phq9", "last_gad7"):
+    for column in SCORE_COLUMNS:
         frame[column] = frame[column].astype("Int64")
     frame = frame.sort_values(
         ["active", "item9_positive", "loss_of_response", "booster_due", "patient_id"],
@@ -178,19 +185,9 @@ def caseload(
 
 
 # The caseload grid: the columns it shows first (they fit a 1400 px screen beside the sidebar) and the ones
-# a user can add (then the grid scrolls sideways, with the patient column pinned).
-GRID_COLUMNS: tuple[str, ...] = (
-    "patient_id",
-    "alerts",
-    "course",
-    "phq9_outcome",
-    "last_phq9",
-    "item9",
-    "last_gad7",
-    "days_since_session",
-    "days_since_assessment",
-)
-GRID_EXTRA_COLUMNS: dict[str, str] = {
+# a user can add (then the grid scrolls sideways, with the patient column pinned). The latest totals of the
+# first two questionnaires the store records are shown; a third (the PCL-5) is one of the columns to add.
+GRID_OTHER_COLUMNS: dict[str, str] = {
     "modality": "Modality",
     "sessions_in_course": "Sessions in course",
     "clinician_id": "Clinician",
@@ -198,9 +195,27 @@ GRID_EXTRA_COLUMNS: dict[str, str] = {
 }
 
 
-def grid_columns(extra: Sequence[str] = ()) -> list[str]:
+def grid_extra_columns(instruments: Sequence[str]) -> dict[str, str]:
+    """The columns a user can add to the grid, with their menu words."""
+    return {score_column(code): f"Latest {code}" for code in instruments[2:]} | GRID_OTHER_COLUMNS
+
+
+def grid_columns(instruments: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
     """The grid's column order: the default columns, then the extra ones asked for, in their menu order."""
-    return list(GRID_COLUMNS) + [column for column in GRID_EXTRA_COLUMNS if column in extra]
+    scores = []
+    for code in instruments[:2]:
+        scores.append(score_column(code))
+        if code == PHQ9.code:
+            scores.append("item9")  # the safety answer beside the PHQ-9 total
+    return [
+        "patient_id",
+        "alerts",
+        "course",
+        "phq9_outcome",
+        *scores,
+        "days_since_session",
+        "days_since_assessment",
+    ] + [column for column in grid_extra_columns(instruments) if column in extra]
 
 
 def current_patients(table: pd.DataFrame, include_inactive: bool = False) -> pd.DataFrame:

@@ -73,6 +73,19 @@ def test_patient_page_shows_the_current_caseload(monkeypatch, demo_path):
     assert len(app.dataframe[0].value) == 120
 
 
+def test_the_caseload_offers_the_latest_pcl5_of_patients_with_ptsd(monkeypatch, demo_path, demo_timeline):
+    """The demo's patients with PTSD fill in the PCL-5: 'Latest PCL-5' is in the caseload's column menu and holds
+    their latest totals (the caseload read the PHQ-9 and GAD-7 only)."""
+    app = _page(monkeypatch, demo_path, "patient")
+    menu = app.multiselect(key="patient_caseload_extra")
+    assert "last_pcl5" in menu.options or "Latest PCL-5" in menu.options
+    table = app.dataframe[0].value
+    ptsd = set(demo_timeline.assessments.loc[demo_timeline.assessments["instrument"] == "PCL-5", "patient_id"])
+    with_pcl5 = table.loc[table["last_pcl5"].notna(), "patient_id"]
+    assert len(with_pcl5) > 0 and set(with_pcl5) <= ptsd
+    assert table.loc[~table["patient_id"].isin(ptsd), "last_pcl5"].isna().all()
+
+
 def test_clinician_picks_a_patient_and_sees_the_item9_flag(monkeypatch, demo_path, demo_timeline):
     """A clinician picks a patient whose baseline PHQ-9 had item 9 >= 1 and sees the red safety banner."""
     outcomes = demo_timeline.course_outcomes

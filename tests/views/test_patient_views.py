@@ -94,9 +94,32 @@ def test_caseload_grid_words_are_short_and_say_nothing_twice(caseload):
 
 def test_caseload_grid_shows_the_default_columns_then_the_extra_ones_asked_for(caseload):
     """Extra columns come after the default ones in the menu's order, whatever order they were picked in."""
-    assert caseload_views.grid_columns()[:2] == ["patient_id", "alerts"]
-    assert caseload_views.grid_columns(["site", "modality"])[-2:] == ["modality", "site"]
-    assert set(caseload_views.grid_columns(list(caseload_views.GRID_EXTRA_COLUMNS))) <= set(caseload.reset_index())
+    two = ("PHQ-9", "GAD-7")
+    assert caseload_views.grid_columns(two) == [
+        "patient_id",
+        "alerts",
+        "course",
+        "phq9_outcome",
+        "last_phq9",
+        "item9",
+        "last_gad7",
+        "days_since_session",
+        "days_since_assessment",
+    ]
+    assert caseload_views.grid_columns(two, ["site", "modality"])[-2:] == ["modality", "site"]
+    every_extra = list(caseload_views.grid_extra_columns(two))
+    assert set(caseload_views.grid_columns(two, every_extra)) <= set(caseload.reset_index())
+
+
+def test_a_third_questionnaire_is_a_column_to_add_not_a_default_one(caseload):
+    """With PCL-5 recorded too, the grid still shows the PHQ-9 and GAD-7 totals; 'Latest PCL-5' is in the menu."""
+    three = ("PHQ-9", "GAD-7", "PCL-5")
+    extras = caseload_views.grid_extra_columns(three)
+    assert list(extras)[0] == "last_pcl5" and extras["last_pcl5"] == "Latest PCL-5"
+    assert "last_pcl5" not in caseload_views.grid_columns(three)
+    assert caseload_views.grid_columns(three, ["last_pcl5"])[-1] == "last_pcl5"
+    assert "last_pcl5" in caseload.columns  # every catalog instrument has its column, recorded or not
+    assert caseload["last_pcl5"].isna().all()
 
 
 def test_course_status_short_words_match_the_long_ones():

@@ -95,3 +95,19 @@ class Server:
             self.process.kill()
             output, _ = self.process.communicate()
         return output or ""
+
+
+def wait_until_quiet(page, seconds: float) -> None:
+    """Wait until Streamlit has shown neither its status widget nor a skeleton (an element still to come)
+    for 1.5 s, or `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    quiet_since = None
+    while time.monotonic() < deadline:
+        running = page.locator('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]').count() > 0
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 1.5:
+            break
+        page.wait_for_timeout(250)

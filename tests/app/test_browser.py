@@ -6,12 +6,11 @@ Screenshots of every page are saved under test-artifacts/screenshots/ for people
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import pytest
 from paths import REPO
-from serving import Server, launch_chromium, require_chromium
+from serving import Server, launch_chromium, require_chromium, wait_until_quiet
 
 from analysis.demo import build as demo_store
 
@@ -96,17 +95,7 @@ def _visit(browser, url: str, screenshot: Path) -> tuple[list[str], list[str], s
     )
     # While a script runs Streamlit shows skeletons for elements still to come and a status
     # widget; wait until neither has been seen for a moment.
-    deadline = time.monotonic() + 90
-    quiet_since = None
-    while time.monotonic() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]').count() > 0
-        if running:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 1.5:
-            break
-        page.wait_for_timeout(250)
+    wait_until_quiet(page, 90)
     page.wait_for_timeout(1000)  # let Plotly finish drawing before the screenshot
     # The page scrolls inside Streamlit's own container: grow the window to show all of it.
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 1000")

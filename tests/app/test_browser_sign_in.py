@@ -12,11 +12,10 @@ import datetime as dt
 import shutil
 import socket
 import threading
-import time
 
 import pytest
 from paths import REPO
-from serving import Server, free_port, launch_chromium, require_chromium
+from serving import Server, free_port, launch_chromium, require_chromium, wait_until_quiet
 
 from analysis import store
 from analysis.demo import build as demo_store
@@ -132,17 +131,7 @@ def _settled(page: Page) -> str:
         "() => (document.querySelector('[data-testid=\"stMain\"]')?.innerText || '').trim().length > 0",
         timeout=60_000,
     )
-    deadline = time.monotonic() + 60
-    quiet_since = None
-    while time.monotonic() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]').count() > 0
-        if running:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 1.5:
-            break
-        page.wait_for_timeout(250)
+    wait_until_quiet(page, 60)
     text = page.locator('[data-testid="stMain"]').inner_text()
     if page.locator('[data-testid="stSidebar"]').count():
         text += "\n" + page.locator('[data-testid="stSidebar"]').inner_text()

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from paths import REPO
-from test_importer import ASSESSMENTS, BAD_FILES, EXTERNAL, MIXED_WITH_A_WRONG_GAD7_TOTAL, PATIENTS, SESSIONS, dump
+from paths import EXTERNAL, REPO, external
+from test_importer import ASSESSMENTS, BAD_FILES, MIXED_WITH_A_WRONG_GAD7_TOTAL, PATIENTS, SESSIONS, dump
 
 from analysis import cli, store
 
@@ -71,9 +71,7 @@ def test_a_bad_row_exits_2_naming_file_row_column_value_and_the_store_is_unchang
 
 
 def test_real_synthea_patients_export_exits_2_naming_the_identifying_columns(tmp_path):
-    path = EXTERNAL / "synthea" / "dverma11-populationhealthworkbench" / "patients.csv"
-    if not path.exists():
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{path} is not here (CI keeps shared/ beside the repo)")
+    path = external("synthea", "dverma11-populationhealthworkbench", "patients.csv")
     done = import_command("--db", tmp_path / "s.duckdb", path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -141,9 +139,7 @@ def test_a_fhir_bundle_loads_and_says_what_it_skipped(capsys, tmp_path, monkeypa
     """A new user imports a Synthea FHIR Bundle: its PHQ-9 and GAD-7 load, its PHQ-2 is counted as skipped,
     and the pseudonym key made for it is announced with a reminder to back it up."""
     monkeypatch.delenv("OUTCOMES_KEY", raising=False)
-    path = EXTERNAL / "fhir" / "synthea-r4" / "Barney639_Cormier289_9808a1c3-5354-de5f-bfe5-7fdbd39bb426.json"
-    if not path.exists():
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{path} is not here (CI keeps shared/ beside the repo)")
+    path = external("fhir", "synthea-r4", "Barney639_Cormier289_9808a1c3-5354-de5f-bfe5-7fdbd39bb426.json")
     code, out, err = run_main(capsys, "--db", tmp_path / "f.duckdb", path)
     assert code == 0, err
     assert "Imported 4 rows: 4 added" in out and "4 PHQ-2 (Observation)" in out

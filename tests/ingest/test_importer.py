@@ -10,13 +10,11 @@ import datetime as dt
 import functools
 import hashlib
 import io
-import os
 import textwrap
-from pathlib import Path
 
 import openpyxl
 import pytest
-from paths import EXTERNAL, REPO
+from paths import REPO, external
 
 from analysis import ingest, store
 from analysis.ingest import readers
@@ -1072,17 +1070,10 @@ def test_identifying_values_are_found_in_any_kept_column(con):
     assert (problem.row, problem.column) == (2, "instrument") and "phone number" in problem.reason
 
 
-def _external(*parts: str) -> Path:
-    path = EXTERNAL.joinpath(*parts)
-    if not path.exists():
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{path} is not here (CI keeps shared/ beside the repo)")
-    return path
-
-
 @pytest.mark.parametrize("folder", ["dverma11-populationhealthworkbench", "jijones12-synthea", "ohdsi-dbt-synthea"])
 def test_real_synthea_patient_exports_are_refused_naming_their_identifying_columns(con, folder):
     """Synthea's patients.csv carries names, birth dates, SSNs and addresses."""
-    problem = only_problem(ingest.import_files(con, [_external("synthea", folder, "patients.csv")], today=TODAY))
+    problem = only_problem(ingest.import_files(con, [external("synthea", folder, "patients.csv")], today=TODAY))
     named = set(problem.column.split(", "))
     assert {"BIRTHDATE", "SSN", "FIRST", "LAST", "ADDRESS", "CITY", "ZIP", "PASSPORT", "DRIVERS", "MAIDEN"} <= named
     assert "pseudonyms only" in problem.reason
@@ -1091,7 +1082,7 @@ def test_real_synthea_patient_exports_are_refused_naming_their_identifying_colum
 
 
 def test_synthea_patients_with_identifying_columns_dropped_are_still_not_a_clinic_table(con):
-    path = _external("synthea", "ohdsi-dbt-synthea", "patients.csv")
+    path = external("synthea", "ohdsi-dbt-synthea", "patients.csv")
     header = path.read_text().splitlines()[0].split(",")
     identifying = [
         h
@@ -1136,7 +1127,7 @@ def test_synthea_patients_with_identifying_columns_dropped_are_still_not_a_clini
     ],
 )
 def test_other_real_exports_are_refused_with_one_sentence(con, parts):
-    problem = only_problem(ingest.import_files(con, [_external(*parts)], today=TODAY))
+    problem = only_problem(ingest.import_files(con, [external(*parts)], today=TODAY))
     sentence = problem.sentence()
     assert sentence.startswith(parts[-1]) and sentence.endswith(".")
     assert "Traceback" not in sentence and "Error tokenizing" not in sentence

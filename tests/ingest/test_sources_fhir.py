@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections import Counter
 
 import pytest
-from paths import EXTERNAL
+from paths import EXTERNAL, external
 
 from analysis import ingest, store
 from analysis.ingest.pseudonyms import ClinicKey
@@ -27,13 +26,6 @@ RXNORM, SNOMED, LOINC = "http://www.nlm.nih.gov/research/umls/rxnorm", "http://s
 # LOINC answer list LL358-3, as printed on loinc.org: Not at all 0, Several days 1, More than half the days 2,
 # Nearly every day 3.
 LL358_3 = {"LA6568-5": 0, "LA6569-3": 1, "LA6570-1": 2, "LA6571-9": 3}
-
-
-def external(*parts: str):
-    path = EXTERNAL.joinpath(*parts)
-    if not path.exists():
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{path} is not here (CI keeps shared/ beside the repo)")
-    return path
 
 
 @pytest.fixture

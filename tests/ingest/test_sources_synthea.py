@@ -8,10 +8,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 
 import pytest
-from paths import EXTERNAL
+from paths import external
 from test_sources_fhir import KEY, TODAY, assessments, every_stored_text
 
 from analysis import ingest, store
@@ -22,11 +21,8 @@ IDENTIFYING = {"BIRTHDATE", "DEATHDATE", "SSN", "DRIVERS", "PASSPORT", "PREFIX",
 IDENTIFYING |= {"SUFFIX", "MAIDEN", "BIRTHPLACE", "ADDRESS", "CITY", "COUNTY", "ZIP", "LAT", "LON"}
 
 
-def external(*parts: str):
-    path = EXTERNAL.joinpath("synthea", *parts)
-    if not path.exists():
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{path} is not here (CI keeps shared/ beside the repo)")
-    return path
+def synthea_file(*parts: str):
+    return external("synthea", *parts)
 
 
 @pytest.fixture
@@ -48,7 +44,7 @@ def rows(path) -> list[dict]:
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_observations_load_every_phq9_and_gad7_total_counted_independently(con, folder):
-    path = external(folder, "observations.csv")
+    path = synthea_file(folder, "observations.csv")
     wanted = [r for r in rows(path) if r["CODE"] in TOTAL_CODES]
     expected = {
         (KEY.pseudonym(r["PATIENT"]), r["DATE"][:10], TOTAL_CODES[r["CODE"]], int(float(r["VALUE"]))) for r in wanted
@@ -69,7 +65,7 @@ def test_observations_load_every_phq9_and_gad7_total_counted_independently(con, 
 def test_the_three_exports_hold_the_counts_their_readme_gives(con):
     """15 PHQ-9 and 146 GAD-7 totals over the three exports (external/synthea/README.md)."""
     for folder in FOLDERS:
-        assert run(con, external(folder, "observations.csv")).ok
+        assert run(con, synthea_file(folder, "observations.csv")).ok
     assert dict(con.execute("SELECT instrument, count(*) FROM assessments GROUP BY 1").fetchall()) == {
         "PHQ-9": 15,
         "GAD-7": 146,
@@ -78,7 +74,7 @@ def test_the_three_exports_hold_the_counts_their_readme_gives(con):
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_patients_csv_is_refused_until_its_identifying_columns_are_dropped(con, folder):
-    patients = external(folder, "patients.csv")
+    patients = synthea_file(folder, "patients.csv")
     header = next(csv.reader(io.StringIO(patients.read_text())))
     refused = run(con, patients)
     assert refused.refused
@@ -87,7 +83,7 @@ def test_patients_csv_is_refused_until_its_identifying_columns_are_dropped(con, 
     assert every_stored_text(con) == ""
 
     dropped = [h for h in header if h in IDENTIFYING]
-    result = run(con, patients, external(folder, "observations.csv"), drop_columns=dropped)
+    result = run(con, patients, synthea_file(folder, "observations.csv"), drop_columns=dropped)
     assert result.ok, [p.sentence() for p in result.problems]
     people = rows(patients)
     sexes = {(KEY.pseudonym(p["Id"]), p["GENDER"]) for p in people}
